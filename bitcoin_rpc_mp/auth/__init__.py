@@ -1,0 +1,1 @@
+"""auth layer of bitcoin-rpc-mp (see README: layout)."""

@@ -1,0 +1,1 @@
+"""config layer of bitcoin-rpc-mp (see README: layout)."""

@@ -1,0 +1,1 @@
+"""handlers layer of bitcoin-rpc-mp (see README: layout)."""

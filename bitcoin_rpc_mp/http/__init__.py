@@ -1,0 +1,1 @@
+"""http layer of bitcoin-rpc-mp (see README: layout)."""

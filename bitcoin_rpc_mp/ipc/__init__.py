@@ -1,0 +1,1 @@
+"""ipc layer of bitcoin-rpc-mp (see README: layout)."""

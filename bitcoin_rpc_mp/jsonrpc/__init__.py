@@ -1,0 +1,1 @@
+"""jsonrpc layer of bitcoin-rpc-mp (see README: layout)."""

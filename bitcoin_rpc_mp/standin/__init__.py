@@ -1,0 +1,1 @@
+"""standin layer of bitcoin-rpc-mp (see README: layout)."""

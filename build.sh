@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The one set-up script of bitcoin-rpc-mp.
+#   ./build.sh test [PYTEST ARGS]   install everything into .venv, then ruff, mypy and the whole pytest suite
+#   ./build.sh check                ruff and mypy only
+#   ./build.sh run [ARGS]           install, then serve (no --socket/-ipcconnect: starts the stand-in node)
+#   ./build.sh install              install only
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+
+log() { printf '[build.sh] %s\n' "$*" >&2; }
+
+find_python() {
+    for cand in "${PYTHON:-}" python3.11 python3.12 python3.13 python3; do
+        [ -n "$cand" ] || continue
+        if command -v "$cand" >/dev/null 2>&1 &&
+            "$cand" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+            echo "$cand"; return 0
+        fi
+    done
+    return 1
+}
+
+apt_install() {
+    # Debian packages the project needs; only attempted when something is missing and we are root.
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        log "installing Debian packages: $*"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+    else
+        log "missing system packages ($*): install them with your package manager"; return 1
+    fi
+}
+
+ensure_venv() {
+    local py
+    if ! py=$(find_python); then
+        apt_install python3 python3-venv python3-dev
+        py=$(find_python) || { log "no Python >= 3.11 found"; exit 1; }
+    fi
+    if [ ! -x "$PY" ]; then
+        log "creating .venv with $py"
+        if ! "$py" -m venv "$VENV" 2>/dev/null; then
+            apt_install python3-venv
+            "$py" -m venv "$VENV"
+        fi
+    fi
+}
+
+install() {
+    local extras="$1" stamp="$VENV/.installed-$1"
+    ensure_venv
+    local want
+    want=$(sha256sum pyproject.toml | cut -c1-16)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
+    log "installing bitcoin-rpc-mp[$extras] into .venv (first run takes a minute)"
+    "$PY" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+    if [ -n "$extras" ]; then
+        "$PY" -m pip install -q --disable-pip-version-check -e ".[$extras]"
+    else
+        "$PY" -m pip install -q --disable-pip-version-check -e .
+    fi
+    echo "$want" >"$stamp"
+}
+
+check() {
+    log "ruff check"
+    "$VENV/bin/ruff" check bitcoin_rpc_mp test contrib
+    log "mypy"
+    "$VENV/bin/mypy" --no-error-summary
+}
+
+cmd="${1:-test}"
+[ $# -gt 0 ] && shift
+case "$cmd" in
+    install) install "test,bench" ;;
+    check) install "test,bench"; check ;;
+    test)
+        install "test,bench"
+        check
+        log "pytest"
+        exec "$VENV/bin/python" -m pytest "$@"
+        ;;
+    run)
+        install ""
+        exec "$VENV/bin/bitcoin-rpc-mp" "$@"
+        ;;
+    *) echo "usage: ./build.sh {test|check|run|install} [ARGS]" >&2; exit 2 ;;
+esac

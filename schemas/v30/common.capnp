@@ -1,0 +1,16 @@
+# common.capnp: Structs shared by the other files.
+#
+# Variant v30 of bitcoin-rpc-mp's schemas: wire-compatible with bitcoin-core-30.0
+#   Bitcoin Core 30.x branch point (master at the bump of CLIENT_VERSION_MAJOR to 30, 2025-09-09); schemas of
+#   the 30.0 release line
+# Only what travels on the wire is reproduced (ids, ordinals, field types and defaults);
+# the C++ annotations of Bitcoin Core's files are left out. Written by contrib/tools/gen_schemas.py;
+# check with ../shared/tools/check_wire.py.
+
+@0xcd2c6232cb484a28;
+
+# A block hash (internal byte order) and its height.
+struct BlockRef {
+  hash @0 :Data;
+  height @1 :Int32;
+}

@@ -1,0 +1,62 @@
+# mining.capnp: Mining and BlockTemplate: tip queries and waits, block templates, block submission.
+#
+# Variant v30 of bitcoin-rpc-mp's schemas: wire-compatible with bitcoin-core-30.0
+#   Bitcoin Core 30.x branch point (master at the bump of CLIENT_VERSION_MAJOR to 30, 2025-09-09); schemas of
+#   the 30.0 release line
+# Only what travels on the wire is reproduced (ids, ordinals, field types and defaults);
+# the C++ annotations of Bitcoin Core's files are left out. Written by contrib/tools/gen_schemas.py;
+# check with ../shared/tools/check_wire.py.
+#
+# Defaults are those of nodes before 31.0: every option is zero or false (an unset waitTipChanged timeout is 0
+# ms, so always send it). Primitive defaults are XOR-ed into the encoding: never mix this file with another
+# variant's.
+
+@0xc77d03df6a41b505;
+
+using Proxy = import "/mp/proxy.capnp";
+using Common = import "common.capnp";
+
+# Mining interface, reached through Init.makeMining.
+interface Mining {
+  isTestChain @0 (context :Proxy.Context) -> (result :Bool);
+  isInitialBlockDownload @1 (context :Proxy.Context) -> (result :Bool);
+  # Hash (internal byte order) and height of the tip; read result only when hasResult.
+  getTip @2 (context :Proxy.Context) -> (result :Common.BlockRef, hasResult :Bool);
+  # Waits up to timeout ms for a tip other than currentTip; unset result on shutdown or interrupt.
+  waitTipChanged @3 (context :Proxy.Context, currentTip :Data, timeout :Float64) -> (result :Common.BlockRef);
+  createNewBlock @4 (options :BlockCreateOptions) -> (result :BlockTemplate);
+  checkBlock @5 (block :Data, options :BlockCheckOptions) -> (reason :Text, debug :Text, result :Bool);
+}
+
+# A block template with its mempool snapshot: destroy it when done.
+interface BlockTemplate {
+  destroy @0 (context :Proxy.Context) -> ();
+  getBlockHeader @1 (context :Proxy.Context) -> (result :Data);
+  getBlock @2 (context :Proxy.Context) -> (result :Data);
+  getTxFees @3 (context :Proxy.Context) -> (result :List(Int64));
+  getTxSigops @4 (context :Proxy.Context) -> (result :List(Int64));
+  getCoinbaseTx @5 (context :Proxy.Context) -> (result :Data);
+  getCoinbaseCommitment @6 (context :Proxy.Context) -> (result :Data);
+  getWitnessCommitmentIndex @7 (context :Proxy.Context) -> (result :Int32);
+  getCoinbaseMerklePath @8 (context :Proxy.Context) -> (result :List(Data));
+  submitSolution @9 (context :Proxy.Context, version :UInt32, timestamp :UInt32, nonce :UInt32,
+      coinbase :Data)
+      -> (result :Bool);
+  waitNext @10 (context :Proxy.Context, options :BlockWaitOptions) -> (result :BlockTemplate);
+}
+
+struct BlockCreateOptions {
+  useMempool @0 :Bool;
+  blockReservedWeight @1 :UInt64;
+  coinbaseOutputMaxAdditionalSigops @2 :UInt64;
+}
+
+struct BlockCheckOptions {
+  checkMerkleRoot @0 :Bool;
+  checkPow @1 :Bool;
+}
+
+struct BlockWaitOptions {
+  timeout @0 :Float64;
+  feeThreshold @1 :Int64;
+}

@@ -1,0 +1,18 @@
+# echo.capnp: Echo, a test interface that returns the text it is given.
+#
+# Variant v31 of bitcoin-rpc-mp's schemas: wire-compatible with bitcoin-core-31.0
+#   Bitcoin Core 31.x branch point (master at 'Pre-31.x branching updates', 2026-03-10); schemas of the 31.0
+#   release line
+# Only what travels on the wire is reproduced (ids, ordinals, field types and defaults);
+# the C++ annotations of Bitcoin Core's files are left out. Written by contrib/tools/gen_schemas.py;
+# check with ../shared/tools/check_wire.py.
+
+@0x888b4f7f51e691f7;
+
+using Proxy = import "/mp/proxy.capnp";
+
+# Round-trip test interface.
+interface Echo {
+  destroy @0 (context :Proxy.Context) -> ();
+  echo @1 (context :Proxy.Context, echo :Text) -> (result :Text);
+}
