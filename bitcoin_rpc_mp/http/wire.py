@@ -1,0 +1,88 @@
+"""Response bytes exactly as bitcoind writes them (compat spec §2 "Response serialization").
+
+Owns: the status line, reason phrases, the order of the headers the server adds (Connection: keep-alive for
+HTTP/1.0, Date, Content-Length, the default Content-Type, Connection: close) and which statuses carry a body.
+Pure: the clock is the `now` argument (seconds since the epoch); no asyncio, no `time.time`.
+
+Layout, after the handler's own headers in their order:
+  HTTP/1.0 with `Connection: keep-alive`:  Connection: keep-alive, Content-Length
+  HTTP/1.1 .. 1.9:                          Date, Content-Length
+  then, when a body is allowed:             Content-Type: text/html; charset=ISO-8859-1 (if none was set)
+  then, if the request said `Connection: close`: Connection: close
+204 and 1xx carry no Content-Length, no Content-Type and no body; HEAD replies keep their body (as bitcoind).
+"""
+
+from __future__ import annotations
+
+import time
+
+from .events import Response, ascii_lower
+
+REASONS: dict[int, str] = {
+    200: "OK",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Content too large",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+DEFAULT_CONTENT_TYPE = "text/html; charset=ISO-8859-1"
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_http_date(now: float) -> str:
+    """RFC 1123 date in GMT from whole seconds, e.g. `Tue, 24 Nov 2026 17:31:06 GMT` (locale-independent)."""
+    t = time.gmtime(int(now // 1))
+    return (
+        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
+
+
+def body_allowed(status: int) -> bool:
+    """libevent's rule that bitcoind kept: no body for 204 and 1xx."""
+    return status != 204 and not 100 <= status < 200
+
+
+def serialize_response(
+    response: Response,
+    now: float,
+    *,
+    version: tuple[int, int] = (1, 1),
+    connection: str | None = None,
+) -> bytes:
+    """The bytes of `response` as the reply to a request of `version` whose first `Connection` header value was
+    `connection` (None if it had none). The caller decides keep-alive with `events.wants_keep_alive`."""
+    major, minor = version
+    needs_body = body_allowed(response.status)
+    conn = ascii_lower(connection) if connection is not None else None
+
+    headers = list(response.headers)
+    length = str(len(response.body))
+    if minor == 0:
+        if conn == "keep-alive":
+            headers.append(("Connection", "keep-alive"))
+            if needs_body:
+                headers.append(("Content-Length", length))
+    else:
+        headers.append(("Date", format_http_date(now)))
+        if needs_body:
+            headers.append(("Content-Length", length))
+    if needs_body and response.header("Content-Type") is None:
+        headers.append(("Content-Type", DEFAULT_CONTENT_TYPE))
+    if conn == "close":
+        headers = [(k, v) for k, v in headers if ascii_lower(k) != "connection"]
+        headers.append(("Connection", "close"))
+
+    reason = REASONS.get(response.status, "")
+    head = f"HTTP/{major}.{minor} {response.status} {reason}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers)
+    head += "\r\n"
+    return head.encode("latin-1") + (response.body if needs_body else b"")
