@@ -1,0 +1,125 @@
+"""config/cli.py: `Error: …` plus exit 1 for bad configuration, -help, and the hand-over to `app.run`.
+
+The exit-code tests run the console-script entry `bitcoin_rpc_mp.config.cli:main` in a subprocess, exactly as the
+installed `bitcoin-rpc-mp` script calls it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from bitcoin_rpc_mp.config import cli
+from bitcoin_rpc_mp.config.argv import OPTIONS
+from bitcoin_rpc_mp.config.settings import Settings
+
+ENTRY = "import sys; from bitcoin_rpc_mp.config.cli import main; sys.exit(main())"
+REPO = Path(__file__).resolve().parents[3]
+
+
+def run_entry(*argv: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOME": str(home), "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-c", ENTRY, *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (("-rpcport=abc",), "Error: Invalid port specified in -rpcport: 'abc'"),
+        (("-regtest", "--port", "0"), "Error: Invalid port specified in -rpcport: '0'"),
+        (("-rpcallowip=bogus",), "Error: Invalid -rpcallowip subnet specification: bogus. Valid values are a "
+         "single IP (e.g. 1.2.3.4), a network/netmask (e.g. 1.2.3.4/255.255.255.0), a network/CIDR (e.g. "
+         "1.2.3.4/24), all ipv4 (0.0.0.0/0), or all ipv6 (::/0). RFC4193 is allowed only if -cjdnsreachable=0."),
+        (("-rpccookieperms=world",), "Error: Invalid -rpccookieperms=world; must be one of 'owner', 'group', or "
+         "'all'."),
+        (("-rpcauth=nope",), "Error: Invalid -rpcauth argument."),
+        (("-foo",), "Error: Error parsing command line arguments: Invalid parameter -foo"),
+        (("-rpcthreads=many",), "Error: Invalid -rpcthreads=many; must be an integer."),
+        (("-regtest", "-testnet4"), "Error: Invalid combination of -regtest, -signet, -testnet, -testnet4 and "
+         "-chain. Can use at most one."),
+    ],
+)  # fmt: skip
+def test_bad_configuration_exits_1_with_one_line(tmp_path: Path, argv: tuple[str, ...], line: str) -> None:
+    result = run_entry(*argv, home=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == line + "\n"
+    assert result.stdout == ""
+    # nothing was written: no cookie, no data directory
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_exits_0_and_lists_every_option(tmp_path: Path) -> None:
+    result = run_entry("-help", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for spec in OPTIONS.values():
+        if not spec.hidden:
+            assert spec.name in result.stdout
+            if spec.name not in ("?", "version"):
+                assert "default" in spec.help, spec.name
+    for default in ("8332", "18443", "48332", "38332", "18332", "16", "64", "30", "/tmp/bitcoin-ipc.sock"):
+        assert default in result.stdout
+    assert result.stderr == ""
+
+
+def test_version(tmp_path: Path) -> None:
+    result = run_entry("-version", home=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.startswith("bitcoin-rpc-mp version v")
+
+
+def _fake_app(monkeypatch: pytest.MonkeyPatch, result: object) -> list[Settings]:
+    calls: list[Settings] = []
+    module = types.ModuleType("bitcoin_rpc_mp.app")
+
+    def run(settings: Settings) -> object:
+        calls.append(settings)
+        return result
+
+    module.run = run  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bitcoin_rpc_mp.app", module)
+    return calls
+
+
+def test_valid_settings_go_to_app_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    calls = _fake_app(monkeypatch, 3)
+    assert cli.main(["-regtest", "-rpcport=18999"]) == 3
+    assert len(calls) == 1
+    assert calls[0].chain == "regtest" and calls[0].rpcport == 18999 and calls[0].standin
+
+
+def test_app_returning_none_means_exit_0(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _fake_app(monkeypatch, None)
+    assert cli.main(["-regtest"]) == 0
+
+
+def test_errors_never_reach_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    calls = _fake_app(monkeypatch, 0)
+    err = io.StringIO()
+    assert cli.main(["-rpcport=abc"], stderr=err) == 1
+    assert calls == []
+    assert err.getvalue() == "Error: Invalid port specified in -rpcport: 'abc'\n"
+
+
+def test_settings_from_argv_reads_the_real_conf(tmp_path: Path) -> None:
+    datadir = tmp_path / "data"
+    datadir.mkdir()
+    (datadir / "bitcoin.conf").write_text("regtest=1\n[regtest]\nrpcport=18777\nrpcuser=u\nrpcpassword=p\n")
+    s = cli.settings_from_argv([f"-datadir={datadir}"], {"HOME": str(tmp_path)})
+    assert (s.chain, s.rpcport, s.rpcuser, s.conf) == ("regtest", 18777, "u", datadir / "bitcoin.conf")
+    assert not s.cookie_enabled

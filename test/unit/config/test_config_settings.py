@@ -1,0 +1,627 @@
+"""config/settings.py: merging command line and bitcoin.conf, derived values, and bitcoind's startup errors."""
+
+from __future__ import annotations
+
+from ipaddress import ip_network
+from pathlib import Path
+
+import pytest
+from confhelp import CWD, HOME, FakeFiles, build
+
+from bitcoin_rpc_mp.config.settings import (
+    IPC_VARIANTS,
+    AllowList,
+    ConfigError,
+    parse_allow_subnet,
+    split_host_port,
+)
+
+DATADIR = Path(HOME) / ".bitcoin"
+REPO = Path(__file__).resolve().parents[3]
+
+
+def error_of(*argv: str, conf: str | None = None, files: FakeFiles | None = None) -> str:
+    with pytest.raises(ConfigError) as info:
+        build(*argv, conf=conf, files=files)
+    return str(info.value)
+
+
+# -- defaults and chains ----------------------------------------------------------------------------------------
+
+
+def test_defaults() -> None:
+    s = build()
+    assert s.chain == "main"
+    assert s.datadir == DATADIR and s.net_datadir == DATADIR
+    assert s.conf is None
+    assert s.standin is True and s.node_socket is None and s.ipcconnect is None
+    assert s.rpcport == 8332
+    assert s.rpc_bind_endpoints == (("::1", 8332), ("127.0.0.1", 8332))
+    assert s.rpccookiefile == DATADIR / ".cookie" and s.cookie_enabled
+    assert s.rpccookieperms is None and s.rpccookieperms_mode == 0o600
+    assert (s.rpcthreads, s.rpcworkqueue, s.rpcservertimeout_s) == (16, 64, 30)
+    assert (s.ipcthreads, s.ipctimeout_s, s.ipcvariant) == (4, 900.0, None)
+    assert s.rpcwhitelistdefault is False
+    assert s.printtoconsole is True
+    assert s.warnings == ()
+
+
+def test_home_unset_falls_back_to_root() -> None:
+    assert build(home="").datadir == Path("/.bitcoin")
+
+
+@pytest.mark.parametrize(
+    ("argv", "chain", "port", "subdir"),
+    [
+        ((), "main", 8332, ""),
+        (("-chain=main",), "main", 8332, ""),
+        (("-testnet",), "test", 18332, "testnet3"),
+        (("-chain=test",), "test", 18332, "testnet3"),
+        (("-testnet4",), "testnet4", 48332, "testnet4"),
+        (("-chain=testnet4",), "testnet4", 48332, "testnet4"),
+        (("-signet",), "signet", 38332, "signet"),
+        (("-regtest",), "regtest", 18443, "regtest"),
+        (("-regtest=1",), "regtest", 18443, "regtest"),
+        (("-regtest=0",), "main", 8332, ""),
+        (("-chain=regtest",), "regtest", 18443, "regtest"),
+    ],
+)
+def test_chain_selection_ports_and_cookie(argv: tuple[str, ...], chain: str, port: int, subdir: str) -> None:
+    s = build(*argv)
+    assert s.chain == chain
+    assert s.rpcport == port
+    assert s.rpc_bind_endpoints == (("::1", port), ("127.0.0.1", port))
+    net = DATADIR / subdir if subdir else DATADIR
+    assert s.net_datadir == net
+    assert s.rpccookiefile == net / ".cookie"
+
+
+@pytest.mark.parametrize(
+    "argv", [("-regtest", "-testnet"), ("-chain=main", "-signet"), ("-testnet4", "-signet")]
+)
+def test_at_most_one_chain(argv: tuple[str, ...]) -> None:
+    assert error_of(*argv) == (
+        "Invalid combination of -regtest, -signet, -testnet, -testnet4 and -chain. Can use at most one."
+    )
+
+
+def test_unknown_chain() -> None:
+    assert error_of("-chain=testnet3") == (
+        "Unknown chain testnet3. Valid values for -chain are: main, test, testnet4, signet, regtest."
+    )
+
+
+def test_regtest_in_conf_and_negated_regtest_on_command_line_is_skipped_like_bitcoind() -> None:
+    assert build(conf="regtest=1\n").chain == "regtest"
+    # GetChainArg skips negated command-line values, so the config file still decides
+    assert build("-noregtest", conf="regtest=1\n").chain == "regtest"
+
+
+# -- the config file ---------------------------------------------------------------------------------------------
+
+
+def test_conf_file_is_read_and_recorded() -> None:
+    s = build(conf="rpcuser=alice\nrpcpassword=secret\n")
+    assert s.conf == DATADIR / "bitcoin.conf"
+    assert (s.rpcuser, s.rpcpassword) == ("alice", "secret")
+    assert not s.cookie_enabled
+
+
+def test_command_line_overrides_conf_and_first_conf_value_wins() -> None:
+    conf = "rpcuser=first\nrpcuser=second\nrpcthreads=3\n"
+    s = build("-rpcuser=cli1", "-rpcuser=cli2", conf=conf)
+    assert s.rpcuser == "cli2"  # last on the command line
+    assert build(conf=conf).rpcuser == "first"  # first in the file
+    assert build(conf=conf).rpcthreads == 3
+
+
+def test_network_section_applies_only_to_its_chain() -> None:
+    conf = "rpcuser=top\n[regtest]\nrpcport=19000\nrpcuser=reg\n[test]\nrpcport=19001\n"
+    reg = build("-regtest", conf=conf)
+    assert (reg.rpcport, reg.rpcuser) == (19000, "reg")
+    test = build("-testnet", conf=conf)
+    assert (test.rpcport, test.rpcuser) == (19001, "top")
+    main = build(conf=conf)
+    assert (main.rpcport, main.rpcuser) == (8332, "top")
+
+
+def test_main_section() -> None:
+    conf = "[main]\nrpcport=9000\n"
+    assert build(conf=conf).rpcport == 9000
+    assert build("-regtest", conf=conf).rpcport == 18443
+
+
+def test_network_only_options_at_top_level_are_ignored_off_main_with_warning() -> None:
+    conf = "regtest=1\nrpcport=19000\nrpcbind=0.0.0.0\nrpcallowip=10.0.0.0/8\n"
+    s = build(conf=conf)
+    assert s.rpcport == 18443
+    assert s.rpcbind == ()
+    assert (
+        "Config setting for -rpcport only applied on regtest network when in [regtest] section." in s.warnings
+    )
+    assert (
+        "Config setting for -rpcbind only applied on regtest network when in [regtest] section." in s.warnings
+    )
+    # on main the top level counts
+    assert build(conf="rpcport=19000\n").rpcport == 19000
+    # a command-line value silences the warning
+    s2 = build("-rpcport=19002", conf=conf)
+    assert s2.rpcport == 19002
+    assert not any("-rpcport only applied" in w for w in s2.warnings)
+
+
+def test_norpcauth_drops_config_file_values_but_a_later_value_revives_them() -> None:
+    conf = "rpcauth=a:s$h\n"
+    assert build(conf=conf).rpcauth == ("a:s$h",)
+    assert build("-norpcauth", conf=conf).rpcauth == ()
+    assert build("-rpcauth=b:s$h", conf=conf).rpcauth == ("b:s$h", "a:s$h")
+    # bitcoind's "zombie" config values: -noX followed by -X brings the file's values back
+    assert build("-norpcauth", "-rpcauth=b:s$h", conf=conf).rpcauth == ("b:s$h", "a:s$h")
+    assert build("-rpcauth=c:s$h", "-norpcauth", "-rpcauth=b:s$h").rpcauth == ("b:s$h",)
+
+
+def test_negation_in_the_file_cuts_earlier_file_values() -> None:
+    assert build(conf="rpcauth=a:s$h\nnorpcauth=1\nrpcauth=b:s$h\n").rpcauth == ("b:s$h",)
+    assert build(conf="[regtest]\nnorpcauth=1\n[main]\n\nrpcauth=a:s$h\n").rpcauth == ("a:s$h",)
+
+
+def test_noconf_reads_nothing() -> None:
+    files = FakeFiles({f"{HOME}/.bitcoin/bitcoin.conf": "regtest=1\n"})
+    s = build("-noconf", files=files)
+    assert s.chain == "main" and s.conf is None and files.read == []
+
+
+def test_conf_relative_to_datadir_and_absolute() -> None:
+    files = FakeFiles({"/data/other.conf": "regtest=1\n", "/etc/b.conf": "signet=1\n"}, dirs=["/data"])
+    assert build("-datadir=/data", "-conf=other.conf", files=files).chain == "regtest"
+    assert build("-datadir=/data", "-conf=/etc/b.conf", files=files).chain == "signet"
+
+
+def test_explicit_conf_must_exist_default_may_not() -> None:
+    assert build().conf is None
+    assert error_of("-conf=/nope.conf") == (
+        'Error reading configuration file: specified config file "/nope.conf" could not be opened.'
+    )
+
+
+def test_conf_that_is_a_directory() -> None:
+    files = FakeFiles(dirs=[f"{HOME}/.bitcoin/bitcoin.conf"])
+    assert error_of(files=files) == (
+        f'Error reading configuration file: Config file "{HOME}/.bitcoin/bitcoin.conf" is a directory.'
+    )
+
+
+def test_conf_parse_error_is_prefixed() -> None:
+    assert error_of(conf="oops\n") == "Error reading configuration file: parse error on line 1: oops"
+
+
+def test_conf_warnings_reach_settings() -> None:
+    assert "Section [foo] is not recognized." in build(conf="[foo]\n").warnings
+
+
+# -- data directory ----------------------------------------------------------------------------------------------
+
+
+def test_datadir_must_exist() -> None:
+    assert error_of("-datadir=/missing") == 'Specified data directory "/missing" does not exist.'
+
+
+def test_relative_datadir_is_made_absolute_from_cwd() -> None:
+    files = FakeFiles(dirs=[f"{CWD}/data"])
+    s = build("-datadir=data/", "-regtest", files=files)
+    assert s.datadir == Path(CWD) / "data"
+    assert s.rpccookiefile == Path(CWD) / "data" / "regtest" / ".cookie"
+
+
+def test_datadir_from_conf() -> None:
+    files = FakeFiles({f"{HOME}/.bitcoin/bitcoin.conf": "datadir=/elsewhere\n"}, dirs=["/elsewhere"])
+    assert build(files=files).datadir == Path("/elsewhere")
+    missing = FakeFiles({f"{HOME}/.bitcoin/bitcoin.conf": "datadir=/gone\n"})
+    assert error_of(files=missing) == (
+        'Error reading configuration file: specified data directory "/gone" does not exist.'
+    )
+
+
+def test_loose_token() -> None:
+    assert error_of("-regtest", "getinfo") == (
+        "Command line contains unexpected token 'getinfo', see bitcoin-rpc-mp -h for a list of options."
+    )
+
+
+# -- ports and binds ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "65536", "-1", "", "8332x", " 8332", "+-1", "0x10"])
+def test_invalid_rpcport(value: str) -> None:
+    assert error_of(f"-rpcport={value}") == f"Invalid port specified in -rpcport: '{value}'"
+
+
+def test_rpcport_edge_values_and_negation() -> None:
+    assert build("-rpcport=+8333").rpcport == 8333
+    assert build("-rpcport=065535").rpcport == 65535
+    assert build("-port=1234").rpcport == 1234  # the seed alias
+    assert error_of("-norpcport") == "Invalid port specified in -rpcport: '0'"
+
+
+def test_rpcbind_ignored_without_rpcallowip() -> None:
+    s = build("-rpcbind=0.0.0.0:9999")
+    assert s.rpc_bind_endpoints == (("::1", 8332), ("127.0.0.1", 8332))
+    assert s.warnings == (
+        "Option -rpcbind was ignored because -rpcallowip was not specified, refusing to allow everyone to connect",
+    )
+
+
+def test_rpcallowip_without_rpcbind() -> None:
+    s = build("-rpcallowip=10.0.0.0/8")
+    assert s.rpc_bind_endpoints == (("::1", 8332), ("127.0.0.1", 8332))
+    assert s.warnings == (
+        "Option -rpcallowip was specified without -rpcbind; this doesn't usually make sense",
+    )
+
+
+def test_rpcbind_with_rpcallowip() -> None:
+    s = build(
+        "-regtest",
+        "-rpcport=18000",
+        "-rpcallowip=10.0.0.0/8",
+        "-rpcbind=10.0.0.5",
+        "-rpcbind=10.0.0.6:19000",
+        "-rpcbind=[fe80::1]:19001",
+        "-rpcbind=fe80::2",
+        "-rpcbind=[fe80::3]",
+    )
+    assert s.rpc_bind_endpoints == (
+        ("10.0.0.5", 18000),
+        ("10.0.0.6", 19000),
+        ("fe80::1", 19001),
+        ("fe80::2", 18000),
+        ("fe80::3", 18000),
+    )
+    assert s.warnings == ()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", ""])
+def test_binding_every_interface_warns(host: str) -> None:
+    s = build("-rpcallowip=0.0.0.0/0", f"-rpcbind={host}")
+    assert s.rpc_bind_endpoints == ((host, 8332),)
+    assert s.warnings == (
+        "The RPC server is not safe to expose to untrusted networks such as the public internet",
+    )
+
+
+@pytest.mark.parametrize("value", ["1.2.3.4:0", "1.2.3.4:abc", "host:", "[::1]:70000"])
+def test_invalid_rpcbind_port_is_an_error_even_when_ignored(value: str) -> None:
+    assert error_of(f"-rpcbind={value}") == f"Invalid port specified in -rpcbind: '{value}'"
+
+
+def test_rpcport_is_checked_before_rpcbind() -> None:
+    assert error_of("-rpcbind=1.2.3.4:0", "-rpcport=0") == "Invalid port specified in -rpcport: '0'"
+
+
+def test_address_alias_loopback_binds_without_allowip() -> None:
+    s = build("--address", "127.0.0.1", "--port", "18555")
+    assert s.rpc_bind_endpoints == (("127.0.0.1", 18555),)
+    assert s.warnings == ()
+    assert build("-a", "::1").rpc_bind_endpoints == (("::1", 8332),)
+    assert build("-a=localhost:7000").rpc_bind_endpoints == (("localhost", 7000),)
+
+
+def test_address_alias_non_loopback_needs_allowip() -> None:
+    s = build("--address", "192.168.1.10")
+    assert s.rpc_bind_endpoints == (("::1", 8332), ("127.0.0.1", 8332))
+    assert s.warnings == (
+        "Option -rpcbind was ignored because -rpcallowip was not specified, refusing to allow everyone to connect",
+    )
+    allowed = build("--address", "192.168.1.10", "-rpcallowip=192.168.1.0/24")
+    assert allowed.rpc_bind_endpoints == (("192.168.1.10", 8332),)
+    assert allowed.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("host", ("host", 7)),
+        ("host:8", ("host", 8)),
+        (":9", ("", 9)),
+        ("", ("", 7)),
+        ("::1", ("::1", 7)),
+        ("[::1]", ("::1", 7)),
+        ("[::1]:10", ("::1", 10)),
+        ("1.2.3.4:+11", ("1.2.3.4", 11)),
+        ("1.2.3.4:0", None),
+        ("1.2.3.4:x", None),
+    ],
+)
+def test_split_host_port(value: str, expected: tuple[str, int] | None) -> None:
+    assert split_host_port(value, 7) == expected
+
+
+# -- rpcallowip --------------------------------------------------------------------------------------------------
+
+_ALLOW_HELP = (
+    "Valid values are a single IP (e.g. 1.2.3.4), a network/netmask (e.g. 1.2.3.4/255.255.255.0), a network/CIDR "
+    "(e.g. 1.2.3.4/24), all ipv4 (0.0.0.0/0), or all ipv6 (::/0). RFC4193 is allowed only if -cjdnsreachable=0."
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "subnet"),
+    [
+        ("1.2.3.4", "1.2.3.4/32"),
+        ("1.2.3.4/24", "1.2.3.0/24"),
+        ("1.2.3.4/024", "1.2.3.0/24"),
+        ("1.2.3.4/255.255.255.0", "1.2.3.0/24"),
+        ("1.2.3.4/0", "0.0.0.0/0"),
+        ("0.0.0.0/0", "0.0.0.0/0"),
+        ("::/0", "::/0"),
+        ("2001:db8::1/64", "2001:db8::/64"),
+        ("2001:db8::1/ffff:ffff::", "2001:db8::/32"),
+        ("[::1]", "::1/128"),
+        ("::ffff:1.2.3.4", "1.2.3.4/32"),  # mapped IPv4 is IPv4
+        ("::ffff:1.2.3.4/24", "1.2.3.0/24"),
+        ("fd87:d87e:eb43::1", "::/128"),  # bitcoind's Tor v2 range reads as ::
+        ("127.1", "127.0.0.1/32"),  # what a numeric getaddrinfo reads
+        ("1.2.3.4/4278190080", "1.0.0.0/8"),  # not a uint8 prefix, so read as a netmask address
+    ],
+)
+def test_valid_rpcallowip(value: str, subnet: str) -> None:
+    assert parse_allow_subnet(value) == ip_network(subnet)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "bogus",
+        "1.2.3.4/33",
+        "1.2.3.4/255.0.255.0",  # holes in the mask
+        "1.2.3.4/255.254.255.0",
+        "::1/255.255.255.0",  # mask of the other family
+        "localhost",  # no name resolution
+        "1.2.3.4/+8",
+        "",
+        "1.2.3.4/",
+        "1.2.3.4/256",
+        "1.2.3.4/ 8",
+        "::1/129",
+        "a/b/1.2.3.4",
+        "fd6b:88c0:8724::1",  # bitcoind's internal range
+        "fc00::1/64",  # CJDNS range: single addresses only
+        "1.2.3.4\0",
+        "*",
+    ],
+)
+def test_invalid_rpcallowip_has_bitcoinds_message(value: str) -> None:
+    assert (
+        error_of(f"-rpcallowip={value}")
+        == f"Invalid -rpcallowip subnet specification: {value}. {_ALLOW_HELP}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "values", "allowed"),
+    [
+        ("127.0.0.1", (), True),
+        ("127.5.6.7", (), True),
+        ("::1", (), True),
+        ("::ffff:127.0.0.1", (), True),
+        ("10.0.0.1", (), False),
+        ("::2", (), False),
+        ("10.0.0.1", ("10.0.0.0/8",), True),
+        ("::ffff:10.0.0.1", ("10.0.0.0/8",), True),
+        ("10.0.0.1", ("::/0",), False),
+        ("2001:db9::1", ("::/0",), True),
+        ("fe80::1%eth0", ("fe80::/64",), True),
+        ("0.0.0.0", ("0.0.0.0/0",), False),
+        ("255.255.255.255", ("0.0.0.0/0",), False),
+        ("2001:db8::1", ("::/0",), False),
+        ("fd6b:88c0:8724::1", ("::/0",), False),
+        ("not an address", ("0.0.0.0/0",), False),
+    ],
+)
+def test_allow_list(host: str, values: tuple[str, ...], allowed: bool) -> None:
+    allow = build(*(f"-rpcallowip={v}" for v in values)).rpc_allow
+    assert isinstance(allow, AllowList)
+    assert allow.allows(host) is allowed
+
+
+def test_allow_list_always_starts_with_loopback() -> None:
+    assert str(build("-rpcallowip=10.1.0.0/16").rpc_allow) == "127.0.0.0/8 ::1/128 10.1.0.0/16"
+
+
+# -- authentication options --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (("-regtest", "-rpccookiefile=my.cookie"), DATADIR / "regtest" / "my.cookie"),
+        (("-rpccookiefile=sub/c",), DATADIR / "sub" / "c"),
+        (("-testnet4", "-rpccookiefile=/abs/c"), Path("/abs/c")),
+        (("-signet", "-rpccookiefile="), DATADIR / "signet" / ".cookie"),
+        (("-regtest", "-norpccookiefile"), None),
+    ],
+)
+def test_cookie_path(argv: tuple[str, ...], expected: Path | None) -> None:
+    s = build(*argv)
+    assert s.rpccookiefile == expected
+    assert s.cookie_enabled is (expected is not None)
+
+
+@pytest.mark.parametrize(("value", "mode"), [("owner", 0o600), ("group", 0o640), ("all", 0o644)])
+def test_rpccookieperms(value: str, mode: int) -> None:
+    s = build(f"-rpccookieperms={value}")
+    assert (s.rpccookieperms, s.rpccookieperms_mode) == (value, mode)
+
+
+@pytest.mark.parametrize("argv", [("-rpccookieperms=bogus",), ("-rpccookieperms",), ("-norpccookieperms",)])
+def test_invalid_rpccookieperms(argv: tuple[str, ...]) -> None:
+    shown = {"-rpccookieperms=bogus": "bogus", "-rpccookieperms": "", "-norpccookieperms": "0"}[argv[0]]
+    assert error_of(*argv) == f"Invalid -rpccookieperms={shown}; must be one of 'owner', 'group', or 'all'."
+
+
+def test_rpccookieperms_is_not_read_when_a_password_is_set() -> None:
+    s = build("-rpcpassword=pw", "-rpccookieperms=bogus")
+    assert s.rpccookieperms is None and not s.cookie_enabled
+
+
+def test_rpccookieperms_checked_before_rpcauth() -> None:
+    assert error_of("-rpcauth=bogus", "-rpccookieperms=bogus").startswith("Invalid -rpccookieperms=bogus")
+
+
+def test_plaintext_password_warns() -> None:
+    s = build("-rpcuser=u", "-rpcpassword=p")
+    assert any(w.startswith("The use of rpcuser/rpcpassword is less secure") for w in s.warnings)
+
+
+@pytest.mark.parametrize("value", ["bogus", "a:b", "a:b$c$d", "a:b:c$d", "", "a$b", "a:"])
+def test_invalid_rpcauth(value: str) -> None:
+    assert error_of(f"-rpcauth={value}") == "Invalid -rpcauth argument."
+
+
+@pytest.mark.parametrize("value", ["a:b$c", ":b$c", "a:$", "user:" + "0" * 32 + "$" + "f" * 64])
+def test_valid_rpcauth(value: str) -> None:
+    assert build(f"-rpcauth={value}").rpcauth == (value,)
+
+
+def test_bare_rpcauth_is_invalid() -> None:
+    assert error_of("-rpcauth") == "Invalid -rpcauth argument."
+
+
+@pytest.mark.parametrize(
+    ("argv", "default"),
+    [
+        ((), False),
+        (("-rpcwhitelist=a:getblockcount",), True),
+        (("-rpcwhitelist=a:getblockcount", "-rpcwhitelistdefault=0"), False),
+        (("-rpcwhitelistdefault",), True),
+        (("-rpcwhitelistdefault=1",), True),
+        (("-rpcwhitelist=a", "-norpcwhitelistdefault"), False),
+    ],
+)
+def test_rpcwhitelistdefault(argv: tuple[str, ...], default: bool) -> None:
+    assert build(*argv).rpcwhitelistdefault is default
+
+
+def test_whitelist_values_kept_in_order() -> None:
+    assert build("-rpcwhitelist=a:x", "-rpcwhitelist=b", conf="rpcwhitelist=c:y\n").rpcwhitelist == (
+        "a:x",
+        "b",
+        "c:y",
+    )
+
+
+# -- numbers ---------------------------------------------------------------------------------------------------
+
+
+def test_thread_and_queue_minimum_is_one_like_bitcoind() -> None:
+    s = build("-rpcthreads=0", "-rpcworkqueue=-5", "-rpcservertimeout=0")
+    assert (s.rpcthreads, s.rpcworkqueue, s.rpcservertimeout_s) == (1, 1, 0)
+    s = build("-rpcthreads=4", "-rpcworkqueue=2", "-rpcservertimeout=5")
+    assert (s.rpcthreads, s.rpcworkqueue, s.rpcservertimeout_s) == (4, 2, 5)
+
+
+@pytest.mark.parametrize(
+    ("word", "message"),
+    [
+        ("-rpcthreads=abc", "Invalid -rpcthreads=abc; must be an integer."),
+        ("-rpcworkqueue=1.5", "Invalid -rpcworkqueue=1.5; must be an integer."),
+        ("-rpcservertimeout=-1", "Invalid -rpcservertimeout=-1; must be a number of seconds, 0 or more."),
+        ("-ipcthreads=0", "Invalid -ipcthreads=0; must be an integer of at least 1."),
+        ("-ipcthreads=x", "Invalid -ipcthreads=x; must be an integer of at least 1."),
+        ("-ipctimeout=-1", "Invalid -ipctimeout=-1; must be a number of seconds, 0 or more (0 = no limit)."),
+        (
+            "-ipctimeout=nan",
+            "Invalid -ipctimeout=nan; must be a number of seconds, 0 or more (0 = no limit).",
+        ),
+        (
+            "-ipctimeout=soon",
+            "Invalid -ipctimeout=soon; must be a number of seconds, 0 or more (0 = no limit).",
+        ),
+    ],
+)
+def test_invalid_numbers(word: str, message: str) -> None:
+    assert error_of(word) == message
+
+
+def test_ipc_numbers() -> None:
+    s = build("-ipcthreads=8", "-ipctimeout=2.5")
+    assert (s.ipcthreads, s.ipctimeout_s, s.ipc_call_timeout_s) == (8, 2.5, 2.5)
+    assert build("-ipctimeout=0").ipc_call_timeout_s is None
+
+
+# -- node socket -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "socket_path"),
+    [
+        (("-regtest", "-ipcconnect=unix"), f"{HOME}/.bitcoin/regtest/node.sock"),
+        (("-ipcconnect=unix",), f"{HOME}/.bitcoin/node.sock"),
+        (("-signet", "-ipcconnect"), f"{HOME}/.bitcoin/signet/node.sock"),
+        (("-regtest", "-ipcconnect=auto"), f"{HOME}/.bitcoin/regtest/node.sock"),
+        (("-regtest", "-ipcconnect=unix:/run/n.sock"), "/run/n.sock"),
+        (("-regtest", "-ipcconnect=unix:sub/n.sock"), f"{HOME}/.bitcoin/regtest/sub/n.sock"),
+        (("-ipcconnect=/tmp/x.sock",), "/tmp/x.sock"),
+        (("-ipcconnect=x.sock",), f"{CWD}/x.sock"),
+        (("--socket", "rel/x.sock"), f"{CWD}/rel/x.sock"),
+        (("-s", "/tmp/bitcoin-ipc.sock"), "/tmp/bitcoin-ipc.sock"),
+        (("--socket",), "/tmp/bitcoin-ipc.sock"),
+    ],
+)
+def test_node_socket(argv: tuple[str, ...], socket_path: str) -> None:
+    s = build(*argv)
+    assert s.node_socket == socket_path
+    assert s.standin is False
+
+
+def test_ipcconnect_from_conf() -> None:
+    s = build(conf="regtest=1\nipcconnect=unix\n")
+    assert s.node_socket == f"{HOME}/.bitcoin/regtest/node.sock" and not s.standin
+
+
+@pytest.mark.parametrize(
+    ("word", "message"),
+    [
+        ("-noipcconnect", "Invalid -noipcconnect; bitcoin-rpc-mp serves through the node's IPC socket"),
+        ("-ipcconnect=unix:", "Invalid -ipcconnect=unix:; must be 'unix', 'unix:<path>' or the path of"),
+        ("-ipcconnect=tcp:127.0.0.1:1", "Invalid -ipcconnect=tcp:127.0.0.1:1; must be 'unix', 'unix:<path>'"),
+        ("-ipcconnect=/" + "x" * 107, "the socket path /" + "x" * 107 + " is longer than the 107 bytes"),
+    ],
+)
+def test_invalid_ipcconnect(word: str, message: str) -> None:
+    text = error_of(word)
+    assert text.startswith(message) or (text.startswith(f"Invalid {word};") and message in text)
+
+
+def test_longest_socket_path_is_accepted() -> None:
+    path = "/" + "x" * 106  # 107 bytes plus the NUL fill sun_path
+    assert build(f"-ipcconnect={path}").node_socket == path
+
+
+def test_ipcvariant() -> None:
+    assert build("-ipcvariant=auto").ipcvariant is None
+    assert build("-ipcvariant=v31").ipcvariant == "v31"
+    assert error_of("-ipcvariant=v29") == (
+        "Invalid -ipcvariant=v29; must be one of 'auto', 'v30', 'v31', 'v32', 'pr29409', 'pr29409-2026-02', "
+        "'pr29409-2025-02'."
+    )
+
+
+def test_ipc_variants_match_the_schema_directories() -> None:
+    assert set(IPC_VARIANTS) == {
+        p.name for p in (REPO / "schemas").iterdir() if p.is_dir() and p.name[0] != "_"
+    }
+
+
+# -- logging -----------------------------------------------------------------------------------------------------
+
+
+def test_debug_categories() -> None:
+    s = build("-debug=http", "-debug=ipc")
+    assert s.debug == ("http", "ipc")
+    assert s.debug_enabled("ipc") and not s.debug_enabled("rpc")
+    assert build("-debug").debug_enabled("rpc")
+    assert build("-debug=all").debug_enabled("rpc")
+    assert not build("-debug=http", "-debug=none").debug_enabled("http")
+    assert not build("-debug=http", "-nodebug").debug_enabled("http")
+    assert not build("-noprinttoconsole").printtoconsole
