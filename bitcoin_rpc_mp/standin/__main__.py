@@ -1,0 +1,64 @@
+"""``python -m bitcoin_rpc_mp.standin --socket PATH [--blocks N] [--variant V] [--delay-ms MS]``.
+
+Runs the stand-in node, a TEST DOUBLE of bitcoin-node's IPC socket (see ``bitcoin_rpc_mp/standin/__init__.py``
+for what it does and, above all, does not do: no P2P, no mempool, no validation, only a few RPC methods).
+Prints ``Listening for IPC requests on address unix:<path>`` on stdout once it accepts connections.
+Signals: SIGTERM/SIGINT shut it down as ``stop`` does (waits end, connections close, exit 0); SIGUSR1 mines
+one block. Imports nothing of ours except the stand-in and ``bitcoin_rpc_mp.ipc.schemas``.
+
+Event loop: asyncio's own, not uvloop. Measured with pycapnp 2.2.4 and uvloop 0.23: a process that serves
+``AsyncIoStream.create_unix_server`` on uvloop and idles in the loop (waiting on an Event, or with a SIGINT
+handler installed) dies with SIGSEGV inside uvloop when the first client connects; on asyncio's loop it
+does not. In-process use (tests on uvloop) is unaffected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+import capnp
+
+from bitcoin_rpc_mp.ipc.schemas import VARIANTS
+from bitcoin_rpc_mp.standin.node import StandinNode
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bitcoin_rpc_mp.standin",
+        description="Stand-in bitcoin-node IPC socket (a test double).",
+    )
+    parser.add_argument("--socket", required=True, help="Unix socket path to listen on")
+    parser.add_argument("--blocks", type=int, default=0, help="blocks to mine on top of genesis at start")
+    parser.add_argument(
+        "--variant", default="pr29409", choices=VARIANTS, help="node schema variant to present"
+    )
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="delay added to every call")
+    return parser.parse_args(argv)
+
+
+async def run(args: argparse.Namespace) -> None:
+    async with capnp.kj_loop():
+        node = StandinNode(variant=args.variant, blocks=args.blocks)
+        node.faults.delay_s = args.delay_ms / 1000.0
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, node.request_stop)
+        loop.add_signal_handler(signal.SIGINT, node.request_stop)
+        loop.add_signal_handler(signal.SIGUSR1, node.mine)
+        await node.start(args.socket)
+        print(f"Listening for IPC requests on address unix:{args.socket}", flush=True)
+        await node.stopped.wait()
+        await node.aclose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(message)s")
+    asyncio.run(run(parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
