@@ -21,7 +21,7 @@ UNIX_EPOCH_TIME = "UNIX epoch time"
 @dataclass(frozen=True)
 class Arg:
     name: str
-    type: str  # "STR", "STR_HEX", "NUM", "BOOL"
+    type: str  # "STR", "STR_HEX", "NUM", "BOOL", "ARR"
     fallback: str  # "required", "omitted", or "default=<text>"
     description: str = ""
     hidden: bool = False
@@ -34,7 +34,9 @@ class Arg:
         return f'"{self.name}"' if self.type in ("STR", "STR_HEX") else self.name
 
     def describe(self) -> str:
-        type_name = {"STR": "string", "STR_HEX": "string", "NUM": "numeric", "BOOL": "boolean"}[self.type]
+        type_name = {"STR": "string", "STR_HEX": "string", "NUM": "numeric", "BOOL": "boolean", "ARR": "json array"}[
+            self.type
+        ]
         if self.fallback == "required":
             extra = ", required"
         elif self.fallback == "omitted":
@@ -347,6 +349,20 @@ METHODS: dict[str, Method] = {
             + example_cli("getbalance", '"*" 6')
             + "\nAs a JSON-RPC call\n"
             + example_rpc("getbalance", '"*", 6'),
+        ),
+        Method(
+            "getblockstats",
+            "blockchain",
+            "\nCompute per block statistics for a given window. All amounts are in satoshis.\n"
+            "It won't work for some heights with pruning.\n",
+            args=(
+                Arg("hash_or_height", "NUM", "required", "The block hash or height of the target block"),
+                Arg("stats", "ARR", "default=all values", "Values to plot (see result below)"),
+            ),
+            results=(Result("OBJ", description="The stand-in computes avgfee, blockhash, height, subsidy, "
+                            "time, totalfee and txs only"),),
+            examples=_cli_rpc("getblockstats", '1000 \'["minfeerate","avgfeerate"]\'',
+                              '1000, ["minfeerate","avgfeerate"]'),
         ),
         Method(
             "listwallets",

@@ -445,7 +445,7 @@ class RpcExecutor:
             raise RpcError(-1, method.help())
         mismatch = Obj()
         for i, (arg, value) in enumerate(zip(method.args, args, strict=False)):
-            if method.name in ("echo", "echojson") or (arg.optional and value is None):
+            if method.name in ("echo", "echojson", "getblockstats") or (arg.optional and value is None):
                 continue
             expected = {"STR": "string", "STR_HEX": "string", "NUM": "number", "BOOL": "bool"}[arg.type]
             if _type_name(value) != expected:
@@ -524,12 +524,59 @@ class RpcExecutor:
         self.node.request_stop()
         return replies.STOPPING
 
+    def getblockstats(self, args: list[Json], uri: str) -> Json:
+        """The few statistics a chain of coinbase-only blocks has, in bitcoind's (alphabetical) key order."""
+        target = args[0]
+        chain = self.node.chain
+        if isinstance(target, str):
+            block = chain.by_hash(_parse_hash(target, "hash_or_height"))
+            if block is None or not chain.in_active_chain(block):
+                raise RpcError(-5, "Block not found")
+        elif isinstance(target, Num):
+            height = get_int(target)
+            if height < 0:
+                raise RpcError(-8, f"Target block height {height} is negative")
+            if height > chain.height:
+                raise RpcError(-8, f"Target block height {height} after current tip {chain.height}")
+            found = chain.at_height(height)
+            assert found is not None
+            block = found
+        else:
+            raise RpcError(-3, f"JSON value of type {_type_name(target)} is not of expected type number")
+        halvings = block.height // REGTEST_HALVING_INTERVAL
+        subsidy = 0 if halvings >= 64 else (50 * 100_000_000) >> halvings
+        stats: dict[str, Json] = {
+            "avgfee": Num("0"),
+            "blockhash": block.hash_hex,
+            "height": Num(str(block.height)),
+            "subsidy": Num(str(subsidy)),
+            "time": Num(str(block.time)),
+            "totalfee": Num("0"),
+            "txs": Num("1"),
+        }
+        wanted = args[1] if len(args) > 1 and args[1] is not None else None
+        if wanted is None:
+            return Obj(sorted(stats.items()))
+        if not isinstance(wanted, list):
+            raise RpcError(-3, f"JSON value of type {_type_name(wanted)} is not of expected type array")
+        selected: set[str] = set()
+        for stat in wanted:
+            if not isinstance(stat, str):
+                raise RpcError(-3, f"JSON value of type {_type_name(stat)} is not of expected type string")
+            if stat not in stats:
+                raise RpcError(-8, f"Invalid selected statistic '{stat}'")
+            selected.add(stat)
+        return Obj([(name, stats[name]) for name in sorted(selected)])
+
     def listwallets(self, args: list[Json], uri: str) -> Json:
         return ["w"]
 
     def getbalance(self, args: list[Json], uri: str) -> Json:
         _wallet_for(uri)
         return amount(self.node.chain.mature_balance())
+
+
+REGTEST_HALVING_INTERVAL = 150
 
 
 def _wallet_for(uri: str) -> str:
@@ -574,6 +621,7 @@ _HANDLERS: dict[str, Handler] = {
     "help": RpcExecutor.help,
     "uptime": RpcExecutor.uptime,
     "stop": RpcExecutor.stop,
+    "getblockstats": RpcExecutor.getblockstats,
     "listwallets": RpcExecutor.listwallets,
     "getbalance": RpcExecutor.getbalance,
 }

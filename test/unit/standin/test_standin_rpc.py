@@ -443,3 +443,18 @@ def test_depth_limit_513_is_a_parse_failure(executor: RpcExecutor) -> None:
     assert (
         reply == '{"result":null,"error":{"code":-32700,"message":"Top-level object parse error"},"id":null}'
     )
+
+
+def test_getblockstats_subsidy_halves_every_150_regtest_blocks() -> None:
+    from bitcoin_rpc_mp.standin.node import StandinNode
+
+    rpc = StandinNode(blocks=210).rpc
+    body = '{"id":1,"method":"getblockstats","params":[%s,["subsidy","height"]]}'
+    assert rpc.execute(body % "149", "/") == '{"result":{"height":149,"subsidy":5000000000},"error":null,"id":1}'
+    assert rpc.execute(body % "150", "/") == '{"result":{"height":150,"subsidy":2500000000},"error":null,"id":1}'
+    assert rpc.execute(body % "211", "/") == (
+        '{"result":null,"error":{"code":-8,"message":"Target block height 211 after current tip 210"},"id":1}'
+    )
+    assert rpc.execute('{"id":1,"method":"getblockstats","params":[1,["nope"]]}', "/") == (
+        '{"result":null,"error":{"code":-8,"message":"Invalid selected statistic \'nope\'"},"id":1}'
+    )
