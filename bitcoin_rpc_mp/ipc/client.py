@@ -1,0 +1,428 @@
+"""`NodeClient`: typed async calls to bitcoin-node over its IPC socket, the only `ipc` module others import.
+
+Owns: the public facade of the IPC layer — one supervisor task per client (`reconnect.Supervisor`) keeping a
+`handshake.Session` up, the routing of every call to a node Thread (`threads.ThreadPool`), per-call timeouts,
+and the guarantee that every method raises only `ipc.errors` types (plus ValueError/TypeError for bad arguments,
+before anything is sent): `connection.map_exceptions()` is the one translation of `capnp.KjException`, socket
+errors surface as `NodeUnavailable` once the reconnect wait runs out, and call timeouts become `IpcTimeout` here.
+
+Concurrency: no lock around the connection; each call awaits its own reply on its own Thread lease. Long waits
+(`wait_tip_changed`, `execute_rpc(..., long=True)`) run on Threads of their own.
+
+Safety (spec ipc-protocol.md §4): nothing here sends `Chain.getBlockHash` (it aborts the node on a bad height),
+heights and hash lengths are checked before any call, and no capability's `destroy` is ever called (we only drop
+references), so nothing can be called on a destroyed object.
+
+Must not import `http`, `jsonrpc`, `handlers` or `standin`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bitcoin_rpc_mp.ipc.capabilities import NodeCapabilities
+from bitcoin_rpc_mp.ipc.connection import Connection, map_exceptions, parse_socket_address
+from bitcoin_rpc_mp.ipc.errors import (
+    InterfaceMissing,
+    IpcError,
+    IpcTimeout,
+    NodeDisconnected,
+    NodeUnavailable,
+    RemoteError,
+)
+from bitcoin_rpc_mp.ipc.handshake import Session, establish
+from bitcoin_rpc_mp.ipc.reconnect import Backoff, Supervisor
+from bitcoin_rpc_mp.ipc.threads import Lease, PoolClosed
+
+__all__ = [
+    "LONG_RPC_METHODS",
+    "MAX_HEIGHT",
+    "InterfaceMissing",
+    "IpcError",
+    "IpcStatistics",
+    "IpcTimeout",
+    "NodeCapabilities",
+    "NodeClient",
+    "NodeDisconnected",
+    "NodeUnavailable",
+    "RemoteError",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_HEIGHT = 2**31 - 1  # heights travel as Int32
+HASH_SIZE = 32
+_MAX_DOUBLE = sys.float_info.max
+
+# RPCs that may hold a node Thread for a long time: callers pass long=True to execute_rpc for these.
+LONG_RPC_METHODS: frozenset[str] = frozenset(
+    {
+        "waitfornewblock",
+        "waitforblock",
+        "waitforblockheight",
+        "generate",
+        "generateblock",
+        "generatetoaddress",
+        "generatetodescriptor",
+        "getblocktemplate",
+        "scantxoutset",
+        "scanblocks",
+        "rescanblockchain",
+        "importdescriptors",
+        "importmulti",
+        "gettxoutsetinfo",
+        "dumptxoutset",
+        "loadtxoutset",
+        "verifychain",
+        "pruneblockchain",
+        "gettxspendingprevout",
+    }
+)
+
+
+@dataclass(frozen=True)
+class IpcStatistics:
+    threads: int  # live node Threads of the current session (0 while disconnected)
+    busy: int  # Threads with a call in flight
+    calls_in_flight: int  # calls sent and not answered yet
+    reconnects: int  # sessions established after the first one
+
+
+def _check_hash(block_hash: bytes, what: str = "block hash") -> bytes:
+    if not isinstance(block_hash, bytes | bytearray | memoryview):
+        raise TypeError(f"{what} must be bytes, not {type(block_hash).__name__}")
+    value = bytes(block_hash)
+    if len(value) != HASH_SIZE:
+        raise ValueError(f"{what} must be exactly {HASH_SIZE} bytes, got {len(value)}")
+    return value
+
+
+class NodeClient:
+    """A client of one bitcoin-node IPC socket that reconnects by itself. See the module docstring."""
+
+    def __init__(
+        self,
+        socket_path: str,
+        *,
+        threads: int = 4,
+        reconnect_timeout_s: float = 10.0,
+        call_timeout_s: float | None = None,
+        variant: str | None = None,
+        max_long_threads: int = 16,
+        handshake_timeout_s: float = 60.0,
+    ) -> None:
+        if threads < 1:
+            raise ValueError("threads must be at least 1")
+        if reconnect_timeout_s < 0:
+            raise ValueError("reconnect_timeout_s must not be negative")
+        if call_timeout_s is not None and call_timeout_s <= 0:
+            raise ValueError("call_timeout_s must be positive (or None for no limit)")
+        if variant is not None:
+            from bitcoin_rpc_mp.ipc.schemas import VARIANTS  # cheap: the module loads schemas lazily
+
+            if variant not in VARIANTS:
+                raise ValueError(f"unknown node variant {variant!r}; known: {', '.join(VARIANTS)}")
+        self.socket_path = parse_socket_address(socket_path)
+        self.threads = threads
+        self.max_long_threads = max_long_threads
+        self.reconnect_timeout_s = reconnect_timeout_s
+        self.call_timeout_s = call_timeout_s
+        self.handshake_timeout_s = handshake_timeout_s
+        self.variant = variant
+        self._session: Session | None = None
+        self._up = asyncio.Event()
+        self._supervisor: Supervisor | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # -- lifetime ----------------------------------------------------------------------------------------------
+
+    @property
+    def capabilities(self) -> NodeCapabilities | None:
+        session = self._session
+        return session.capabilities if session is not None and not session.lost.is_set() else None
+
+    @property
+    def connected(self) -> bool:
+        session = self._session
+        return session is not None and not session.lost.is_set()
+
+    async def start(self) -> None:
+        """Start the supervisor (connect, handshake, discovery, reconnect). Returns at once; see wait_connected."""
+        if self._closed:
+            raise NodeUnavailable(self.socket_path, "client closed")
+        if self._task is not None:
+            return
+        self._supervisor = Supervisor(
+            self.socket_path, self._connect, self._session_up, self._session_down, backoff=Backoff()
+        )
+        self._task = asyncio.create_task(self._supervisor.run(), name=f"ipc-supervisor {self.socket_path}")
+
+    async def aclose(self) -> None:
+        """Stop reconnecting and close the socket; calls in flight fail with NodeDisconnected."""
+        self._closed = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
+        self._up.set()  # wake waiters: they see _closed
+
+    async def wait_connected(self, timeout_s: float | None = None) -> NodeCapabilities:
+        """The capabilities of the node once connected; NodeUnavailable after `timeout_s` (None: no limit)."""
+        session = await self._wait_session(timeout_s)
+        return session.capabilities
+
+    def statistics(self) -> IpcStatistics:
+        session = self._session
+        reconnects = max(0, self._supervisor.sessions - 1) if self._supervisor is not None else 0
+        if session is None or session.lost.is_set():
+            return IpcStatistics(threads=0, busy=0, calls_in_flight=0, reconnects=reconnects)
+        stats = session.pool.statistics()
+        return IpcStatistics(
+            threads=stats.threads,
+            busy=stats.busy,
+            calls_in_flight=stats.calls_in_flight,
+            reconnects=reconnects,
+        )
+
+    # -- supervisor callbacks ----------------------------------------------------------------------------------
+
+    async def _connect(self) -> Session:
+        connection = await Connection.open(self.socket_path)
+        try:
+            return await asyncio.wait_for(
+                establish(
+                    connection,
+                    threads=self.threads,
+                    max_long_threads=self.max_long_threads,
+                    variant=self.variant,
+                ),
+                self.handshake_timeout_s,
+            )
+        except BaseException:
+            connection.close()
+            raise
+
+    def _session_up(self, session: Session) -> None:
+        self._session = session
+        log.info("%s", session.capabilities.describe())
+        if session.node_version is not None:
+            log.info("bitcoin-node version %d at %s", session.node_version, self.socket_path)
+        self._up.set()
+
+    def _session_down(self, session: Session) -> None:
+        if self._session is session:
+            self._session = None
+        self._up.clear()
+        session.close()
+
+    async def _wait_session(self, timeout_s: float | None) -> Session:
+        if self._task is None and not self._closed:
+            await self.start()
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout_s is None else loop.time() + timeout_s
+        while True:
+            if self._closed:
+                raise NodeUnavailable(self.socket_path, "client closed")
+            session = self._session
+            if session is not None and not session.lost.is_set():
+                return session
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                raise self._unavailable()
+            if session is not None:
+                # Lost but not yet withdrawn: let the supervisor run, then look again.
+                await asyncio.sleep(0.001)
+                continue
+            try:
+                await asyncio.wait_for(self._up.wait(), remaining)
+            except TimeoutError:
+                raise self._unavailable() from None
+
+    def _unavailable(self) -> NodeUnavailable:
+        last = self._supervisor.last_error if self._supervisor is not None else None
+        return NodeUnavailable(self.socket_path, None if last is None else str(last))
+
+    # -- the call path -----------------------------------------------------------------------------------------
+
+    async def _lease(self, interface: str, long: bool) -> tuple[Session, Lease]:
+        """A live session offering `interface` and a Thread on it; waits (up to reconnect_timeout_s) through
+        reconnects."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.reconnect_timeout_s
+        while True:
+            session = self._session
+            if session is None or session.lost.is_set():
+                session = await self._wait_session(max(0.0, deadline - loop.time()))
+            if getattr(session, interface.lower()) is None:
+                raise InterfaceMissing(interface, session.capabilities.variant)
+            try:
+                return session, await session.pool.acquire(long)
+            except (PoolClosed, NodeDisconnected):
+                # Nothing was sent yet: wait for the next session, within the same deadline.
+                if loop.time() >= deadline:
+                    raise self._unavailable() from None
+                await asyncio.sleep(0)
+
+    async def _call(
+        self,
+        interface: str,
+        send: Callable[[Any, Any], Any],
+        *,
+        long: bool = False,
+        timeout_s: float | None = None,
+    ) -> Any:
+        """Send one call: `send(object, context)` returns the pycapnp promise; returns its response."""
+        session, lease = await self._lease(interface, long)
+        target = getattr(session, interface.lower())
+        try:
+            with map_exceptions():
+                promise = send(target, lease.context)
+                if timeout_s is None:
+                    response = await promise
+                else:
+                    async with asyncio.timeout(timeout_s):
+                        response = await promise
+        except TimeoutError:
+            lease.retire()
+            raise IpcTimeout(
+                f"bitcoin-node did not answer {interface} within {timeout_s:g} s (thread {lease.slot.name} retired)"
+            ) from None
+        except asyncio.CancelledError:
+            lease.retire()  # the node may still be running it: do not queue behind it
+            raise
+        except BaseException:
+            lease.release()
+            raise
+        lease.release()
+        return response
+
+    def _short_timeout(self) -> float | None:
+        return self.call_timeout_s
+
+    # -- typed calls -------------------------------------------------------------------------------------------
+
+    async def get_height(self) -> int | None:
+        """Active-chain height (Chain.getHeight, or Mining.getTip where there is no Chain); None if no tip yet."""
+        caps = (await self._wait_session(self.reconnect_timeout_s)).capabilities
+        if not caps.has("Chain"):
+            tip = await self.get_tip()
+            return None if tip is None else tip[1]
+        response = await self._call(
+            "Chain", lambda chain, ctx: chain.getHeight(context=ctx), timeout_s=self._short_timeout()
+        )
+        return int(response.result) if response.hasResult else None
+
+    async def get_tip(self) -> tuple[bytes, int] | None:
+        """(hash, height) of the tip (Mining.getTip); None before the genesis block is loaded."""
+        response = await self._call(
+            "Mining", lambda mining, ctx: mining.getTip(context=ctx), timeout_s=self._short_timeout()
+        )
+        if not response.hasResult:
+            return None
+        return bytes(response.result.hash), int(response.result.height)
+
+    async def find_block_hash_at_height(self, height: int) -> bytes | None:
+        """Hash of the active-chain block at `height`, None above the tip.
+
+        Uses Chain.findFirstBlockWithTimeAndHeight (never getBlockHash). ValueError for heights outside
+        0..2**31-1, before any call (the node would answer genesis for a negative height).
+        """
+        if isinstance(height, bool) or not isinstance(height, int):
+            raise TypeError("height must be an int")
+        if height < 0 or height > MAX_HEIGHT:
+            raise ValueError(f"height {height} is outside 0..{MAX_HEIGHT}")
+        response = await self._call(
+            "Chain",
+            lambda chain, ctx: chain.findFirstBlockWithTimeAndHeight(
+                context=ctx, minTime=0, minHeight=height, block={"wantHash": True}
+            ),
+            timeout_s=self._short_timeout(),
+        )
+        if not response.result:
+            return None
+        return bytes(response.block.hash)
+
+    async def find_block_data(self, block_hash: bytes) -> bytes | None:
+        """The serialised block (with witness) for a 32-byte internal-order hash, None if unknown (Chain.findBlock)."""
+        value = _check_hash(block_hash)
+        response = await self._call(
+            "Chain",
+            lambda chain, ctx: chain.findBlock(context=ctx, hash=value, block={"wantData": True}),
+            timeout_s=self._short_timeout(),
+        )
+        if not response.result:
+            return None
+        return bytes(response.block.data)
+
+    async def echo(self, text: str) -> str:
+        """Echo.echo: the node sends `text` back."""
+        response = await self._call(
+            "Echo", lambda echo, ctx: echo.echo(context=ctx, echo=text), timeout_s=self._short_timeout()
+        )
+        return str(response.result)
+
+    async def init_message(self, text: str) -> None:
+        """Chain.initMessage: the node logs `init message: <text>`."""
+        await self._call(
+            "Chain",
+            lambda chain, ctx: chain.initMessage(context=ctx, message=text),
+            timeout_s=self._short_timeout(),
+        )
+
+    async def wait_tip_changed(self, current_tip: bytes, timeout_ms: float) -> tuple[bytes, int] | None:
+        """Mining.waitTipChanged on a Thread of its own: the new tip, the unchanged tip on timeout, or None when
+        the node ended the wait without a result (shutdown, interrupt).
+
+        `timeout_ms` is sent explicitly (schema defaults differ between 30.x and 31+); `math.inf` means no limit.
+        """
+        tip = _check_hash(current_tip, "current tip")
+        if math.isnan(timeout_ms) or timeout_ms < 0:
+            raise ValueError("timeout_ms must be a non-negative number")
+        timeout = min(float(timeout_ms), _MAX_DOUBLE)
+        call_timeout = None
+        if self.call_timeout_s is not None and math.isfinite(timeout_ms):
+            call_timeout = self.call_timeout_s + timeout / 1000.0
+        response = await self._call(
+            "Mining",
+            lambda mining, ctx: mining.waitTipChanged(context=ctx, currentTip=tip, timeout=timeout),
+            long=True,
+            timeout_s=call_timeout,
+        )
+        if not response._has("result"):
+            return None
+        return bytes(response.result.hash), int(response.result.height)
+
+    async def execute_rpc(self, request: str, uri: str, user: str, *, long: bool = False) -> str:
+        """Rpc.executeRpc: the node's reply text for a JSON-RPC request body (no trailing newline).
+
+        Pass `long=True` for methods that may wait (see LONG_RPC_METHODS): they get a Thread of their own and no
+        call timeout.
+        """
+        response = await self._call(
+            "Rpc",
+            lambda rpc, ctx: rpc.executeRpc(context=ctx, request=request, uri=uri, user=user),
+            long=long,
+            timeout_s=None if long else self._short_timeout(),
+        )
+        return str(response.result)
+
+    async def is_initial_block_download(self) -> bool:
+        """Mining.isInitialBlockDownload."""
+        response = await self._call(
+            "Mining",
+            lambda mining, ctx: mining.isInitialBlockDownload(context=ctx),
+            timeout_s=self._short_timeout(),
+        )
+        return bool(response.result)

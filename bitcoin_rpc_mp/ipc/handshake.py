@@ -1,0 +1,245 @@
+"""Handshake and discovery on a fresh connection: `Init.construct`, Threads, which variant, which interfaces.
+
+Owns: turning an open `Connection` into a ready `Session` — `Init.construct` (no ThreadMap of ours), the first
+`ThreadMap.makeThread`, the side-effect-free probes of spec ipc-protocol.md §8 that tell the six schema variants
+apart (unless the caller named the variant), the interface objects (`makeEcho`, `makeMining`, `makeRpc`,
+`makeChain`) and the pool of Threads every later call runs on.
+
+Probes (in this order; each answer is harmless, nothing here can change node state):
+1. `Init @4` as `makeRpc`, then `Rpc.executeRpc` of `getnetworkinfo`. UNIMPLEMENTED at @4 -> the node is 31.x or
+   older (or the 2025 #29409 build); an Rpc that answers "Requested interface not implemented" is in fact a Chain
+   (the pr/trace layout, Chain at @4, confirmed with `Chain.getHeight`).
+2. `Init @2` with the 29/30 meaning (`makeMining(context)`): FAILED "Old mining interface (@2)" -> 31.x.
+3. `makeChain` at @5 (32 + #29409) or @3 (2025 #29409) then `Chain.getHeight`: success confirms Chain.
+`ThreadMap.makePool` is never called (a second one fails, and we always name a Thread); whether the node has one
+follows from the variant's schema. `Chain.getBlockHash` is never used (it aborts the node on a bad height).
+
+The six variants live in six `capnp.SchemaParser`s whose types do not mix: the bootstrap capability and Thread
+handles are cast (`cast_as`) to each parser's interface — only interface ids travel — and every call's `Context`
+is built from the same parser as the interface it is sent to.
+
+Must not import `http`, `jsonrpc`, `handlers`, `standin`. Catches no `capnp.KjException` itself: it goes through
+`connection.map_exceptions()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from bitcoin_rpc_mp.ipc.capabilities import NodeCapabilities
+from bitcoin_rpc_mp.ipc.connection import Connection, map_exceptions
+from bitcoin_rpc_mp.ipc.errors import IpcError, RemoteError
+from bitcoin_rpc_mp.ipc.schemas import VariantSchemas, load_variant
+from bitcoin_rpc_mp.ipc.threads import ThreadPool
+
+__all__ = ["Detection", "Session", "UnsupportedNode", "detect_variant", "establish"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PROBE_REQUEST = '{"method":"getnetworkinfo","id":0}'
+
+
+class UnsupportedNode(IpcError):
+    """The node answered the probes in a way none of the known variants does."""
+
+
+@dataclass
+class Session:
+    """One connected, handshaken node: its schemas, capabilities, interface objects and Thread pool."""
+
+    connection: Connection
+    schemas: VariantSchemas
+    capabilities: NodeCapabilities
+    pool: ThreadPool
+    thread_map: Any
+    echo: Any = None
+    mining: Any = None
+    rpc: Any = None
+    chain: Any = None
+    node_version: int | None = None
+
+    @property
+    def lost(self) -> asyncio.Event:
+        return self.connection.lost
+
+    def close(self) -> None:
+        """Drop every capability (no `destroy` calls) and close the socket."""
+        self.pool.close()
+        self.echo = self.mining = self.rpc = self.chain = self.thread_map = None
+        self.connection.close()
+
+
+@dataclass(frozen=True)
+class Detection:
+    variant: str
+    node_version: int | None = None
+
+
+async def _attempt(call: Awaitable[T]) -> T | RemoteError:
+    """Await a call; a remote exception is returned (probes expect some), a lost connection is raised."""
+    try:
+        with map_exceptions():
+            return await call
+    except RemoteError as exc:
+        return exc
+
+
+def _context(vs: VariantSchemas, thread: Any) -> Any:
+    return vs.proxy.Context.new_message(thread=thread.cast_as(vs.proxy.Thread))
+
+
+def _init(vs: VariantSchemas, bootstrap: Any) -> Any:
+    return bootstrap.cast_as(vs.init.Init)
+
+
+async def _offers_chain(vs: VariantSchemas, bootstrap: Any, thread: Any) -> bool:
+    ctx = _context(vs, thread)
+    made = await _attempt(_init(vs, bootstrap).makeChain(context=ctx))
+    if isinstance(made, RemoteError):
+        if made.kind == "UNIMPLEMENTED":
+            return False
+        raise made
+    if not made._has("result"):
+        return False
+    height = await _attempt(made.result.getHeight(context=ctx))
+    if isinstance(height, RemoteError):
+        if height.kind == "UNIMPLEMENTED":
+            return False
+        raise height
+    return True
+
+
+def _version_of(reply: str) -> int | None:
+    try:
+        value = json.loads(reply)
+        version = value["result"]["version"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return version if isinstance(version, int) else None
+
+
+async def detect_variant(bootstrap: Any, thread: Any) -> Detection:
+    """Tell the node's variant from harmless probes (module docstring). `thread` is any Thread of the node."""
+    v32 = load_variant("v32")
+    ctx32 = _context(v32, thread)
+    made = await _attempt(_init(v32, bootstrap).makeRpc(context=ctx32))
+    if isinstance(made, RemoteError):
+        if made.kind != "UNIMPLEMENTED":
+            raise made
+        log.debug("probe: Init @4 unimplemented (no makeRpc, no Chain at @4)")
+        v30 = load_variant("v30")
+        mining = await _attempt(_init(v30, bootstrap).makeMining(context=_context(v30, thread)))
+        if isinstance(mining, RemoteError):
+            if mining.kind == "FAILED":
+                log.debug("probe: Init @2 answered %r: 31.x numbering", mining.message)
+                return Detection("v31")
+            raise UnsupportedNode(f"Init @2 answered {mining.kind}: {mining.message}")
+        del mining
+        if await _offers_chain(load_variant("pr29409-2025-02"), bootstrap, thread):
+            return Detection("pr29409-2025-02")
+        return Detection("v30")
+    reply = await _attempt(made.result.executeRpc(context=ctx32, request=PROBE_REQUEST, uri="/", user=""))
+    if isinstance(reply, RemoteError):
+        if reply.kind != "UNIMPLEMENTED":
+            raise reply
+        log.debug("probe: the object at Init @4 is no Rpc (%s)", reply.message)
+        if await _offers_chain(load_variant("pr29409-2026-02"), bootstrap, thread):
+            return Detection("pr29409-2026-02")
+        raise UnsupportedNode(f"Init @4 gave an object that is neither Rpc nor Chain: {reply.message}")
+    version = _version_of(str(reply.result))
+    log.debug("probe: Rpc.executeRpc(getnetworkinfo) -> version %s", version)
+    if await _offers_chain(load_variant("pr29409"), bootstrap, thread):
+        return Detection("pr29409", version)
+    return Detection("v32", version)
+
+
+async def _make(init: Any, method: str, ctx: Any, name: str) -> Any:
+    """Call a factory `Init.make*`; None when the node lacks it or returned a null capability."""
+    made = await _attempt(getattr(init, method)(context=ctx))
+    if isinstance(made, RemoteError):
+        if made.kind == "UNIMPLEMENTED":
+            log.warning("the node does not implement Init.%s: no %s interface", method, name)
+            return None
+        raise made
+    if not made._has("result"):
+        log.warning("Init.%s returned no object (node shutting down?)", method)
+        return None
+    return made.result
+
+
+async def establish(
+    connection: Connection,
+    *,
+    threads: int = 4,
+    max_long_threads: int = 16,
+    variant: str | None = None,
+) -> Session:
+    """Handshake, discovery and Thread creation on an open connection. Raises `IpcError` subclasses."""
+    probe_vs = load_variant(variant or "v32")
+    bootstrap = connection.bootstrap
+    with map_exceptions():
+        constructed = await _init(probe_vs, bootstrap).construct()
+        thread_map = constructed.threadMap
+    pool_holder: dict[str, Any] = {}
+
+    async def make_thread(name: str) -> tuple[Any, Any]:
+        vs_now: VariantSchemas = pool_holder["vs"]
+        # A request object, not makeThread(name=...): pycapnp's _send() takes `name` itself.
+        request = thread_map.cast_as(vs_now.proxy.ThreadMap).makeThread_request()
+        request.name = name
+        with map_exceptions():
+            made = await request.send()
+        handle = made.result.cast_as(vs_now.proxy.Thread)
+        return handle, vs_now.proxy.Context.new_message(thread=handle)
+
+    pool_holder["vs"] = probe_vs
+    pool = ThreadPool(make_thread, size=threads, max_long=max_long_threads, queues_calls=False)
+    first_name = pool.next_name()
+    first_thread, _ = await make_thread(first_name)
+
+    if variant is None:
+        detection = await detect_variant(bootstrap, first_thread)
+    else:
+        detection = Detection(variant)
+    vs = load_variant(detection.variant)
+    pool_holder["vs"] = vs
+    thread = first_thread.cast_as(vs.proxy.Thread)
+    ctx = vs.proxy.Context.new_message(thread=thread)
+    pool.adopt(thread, ctx, first_name)
+
+    init = _init(vs, bootstrap)
+    init_methods = set(vs.init.Init.schema.method_names)
+    wanted = [("Echo", "makeEcho"), ("Mining", "makeMining")]
+    if "makeRpc" in init_methods and vs.rpc is not None:
+        wanted.append(("Rpc", "makeRpc"))
+    if "makeChain" in init_methods and vs.chain is not None:
+        wanted.append(("Chain", "makeChain"))
+    made = await asyncio.gather(*(_make(init, method, ctx, name) for name, method in wanted))
+    objects = {name: obj for (name, _method), obj in zip(wanted, made, strict=True) if obj is not None}
+
+    capabilities = NodeCapabilities(
+        variant=vs.name,
+        interfaces=frozenset(objects),
+        has_pool="makePool" in vs.proxy.ThreadMap.schema.method_names,
+    )
+    pool.max_in_flight = None if capabilities.queues_calls else 1
+    await pool.fill()
+    return Session(
+        connection=connection,
+        schemas=vs,
+        capabilities=capabilities,
+        pool=pool,
+        thread_map=thread_map,
+        echo=objects.get("Echo"),
+        mining=objects.get("Mining"),
+        rpc=objects.get("Rpc"),
+        chain=objects.get("Chain"),
+        node_version=detection.node_version,
+    )
