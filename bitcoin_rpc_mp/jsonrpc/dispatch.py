@@ -1,0 +1,183 @@
+"""Runs one HTTP body as bitcoind's JSON-RPC handler does, and decides the HTTP status.
+
+Owns: the order of checks of bitcoind's HTTP JSON-RPC handler after authentication (read the body, whitelist,
+single request or batch), executing each call natively or through the node, and the status of spec §4/§8.
+The node is reached only through an `Executor` (see `handlers.registry`), so this module knows no IPC.
+Must not import: `http`, capnp, `ipc` internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .envelope import (
+    error_code_of_reply,
+    error_reply,
+    legacy_http_status,
+    parse_error_reply,
+    result_reply,
+    top_level_error_reply,
+)
+from .errors import RpcError, RpcErrorCode
+from .reader import JsonObject, JsonParseError, JsonValue, read_json_spans
+from .request import BatchState, Call, RequestParseError, parse_request
+
+
+@dataclass(frozen=True)
+class RpcReply:
+    """What the HTTP layer sends: a status and a JSON body (None → empty body, e.g. 204 and 403)."""
+
+    status: int
+    body: bytes | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of executing one call: exactly one of `result` (our own JSON text), `error`, or
+    `node_reply` (a whole reply envelope written by the node, passed through untouched)."""
+
+    result: bytes | None = None
+    error: RpcError | None = None
+    node_reply: bytes | None = None
+
+
+class Executor(Protocol):
+    async def execute(self, call: Call, raw: bytes, user: str, uri: str) -> Outcome: ...
+
+    async def execute_batch(self, calls: Sequence[JsonValue], raw: bytes, user: str, uri: str) -> bytes | None:
+        """Run a whole batch in one go (the node's own batch handling) and return its reply text, or None
+        when the batch must be run element by element here."""
+        ...
+
+
+class Whitelist(Protocol):
+    default: bool
+
+    def user_has_whitelist(self, user: str) -> bool: ...
+
+    def allowed(self, user: str, method: str) -> bool: ...
+
+
+FORBIDDEN = RpcReply(403, None)
+NO_CONTENT = RpcReply(204, None)
+
+_UNIVALUE_TYPE_NAMES = {type(None): "null", bool: "bool", str: "string", list: "array"}
+
+
+def univalue_type_name(value: JsonValue) -> str:
+    if isinstance(value, JsonObject):
+        return "object"
+    name = _UNIVALUE_TYPE_NAMES.get(type(value))
+    return name if name is not None else "number"
+
+
+class Dispatcher:
+    def __init__(self, executor: Executor, whitelist: Whitelist) -> None:
+        self._executor = executor
+        self._whitelist = whitelist
+
+    async def handle(self, body: bytes, user: str, uri: str) -> RpcReply:
+        try:
+            value, spans = read_json_spans(body)
+        except JsonParseError:
+            return RpcReply(500, parse_error_reply())
+
+        has_whitelist = self._whitelist.user_has_whitelist(user)
+        if not has_whitelist and self._whitelist.default:
+            return FORBIDDEN
+
+        if isinstance(value, JsonObject):
+            try:
+                call = parse_request(value, None)
+            except RequestParseError as exc:
+                return RpcReply(legacy_http_status(exc.code), self._parse_error_envelope(exc))
+            if has_whitelist and not self._whitelist.allowed(user, call.method):
+                return FORBIDDEN
+            return await self._single(call, body, user, uri)
+
+        if isinstance(value, list):
+            assert spans is not None
+            if has_whitelist:
+                refused = self._check_batch_whitelist(value, user)
+                if refused is not None:
+                    return refused
+            return await self._batch(value, spans, body, user, uri)
+
+        return RpcReply(500, top_level_error_reply())
+
+    # -- single request ---------------------------------------------------------------------------------
+    async def _single(self, call: Call, raw: bytes, user: str, uri: str) -> RpcReply:
+        outcome = await self._executor.execute(call, raw, user, uri)
+        if outcome.node_reply is not None:
+            reply = outcome.node_reply
+            if reply == b"null":
+                return NO_CONTENT
+            if call.version == 2:
+                return RpcReply(200, reply)
+            code = error_code_of_reply(reply)
+            return RpcReply(200 if code is None else legacy_http_status(code), reply)
+        if call.is_notification:
+            return NO_CONTENT
+        if outcome.error is not None:
+            envelope = error_reply(outcome.error.code, outcome.error.message, call.id_present, call.id, call.version)
+            status = 200 if call.version == 2 else legacy_http_status(outcome.error.code)
+            return RpcReply(status, envelope)
+        assert outcome.result is not None
+        return RpcReply(200, result_reply(outcome.result, call.id_present, call.id, call.version))
+
+    @staticmethod
+    def _parse_error_envelope(exc: RequestParseError) -> bytes:
+        return error_reply(exc.code, exc.message, exc.id_present, exc.id, exc.version)
+
+    # -- batches ----------------------------------------------------------------------------------------
+    def _check_batch_whitelist(self, items: list[JsonValue], user: str) -> RpcReply | None:
+        """A whitelisted user's batch is checked whole before anything runs (spec §3)."""
+        for item in items:
+            if not isinstance(item, JsonObject):
+                return RpcReply(
+                    400,
+                    error_reply(RpcErrorCode.RPC_INVALID_REQUEST, "Invalid Request object", True, None, 1),
+                )
+            method = item.get("method")
+            if not isinstance(method, str):
+                message = f"JSON value of type {univalue_type_name(method)} is not of expected type string"
+                return RpcReply(500, error_reply(RpcErrorCode.RPC_PARSE_ERROR, message, True, None, 1))
+            if not self._whitelist.allowed(user, method):
+                return FORBIDDEN
+        return None
+
+    async def _batch(
+        self, items: list[JsonValue], spans: list[tuple[int, int]], raw: bytes, user: str, uri: str
+    ) -> RpcReply:
+        whole = await self._executor.execute_batch(items, raw, user, uri)
+        if whole is not None:
+            return NO_CONTENT if whole == b"null" else RpcReply(200, whole)
+
+        state = BatchState()
+        parts: list[bytes] = []
+        for item, (start, end) in zip(items, spans, strict=True):
+            try:
+                call = parse_request(item, state)
+            except RequestParseError as exc:
+                if not (exc.version == 2 and not exc.id_present):
+                    parts.append(self._parse_error_envelope(exc))
+                continue
+            outcome = await self._executor.execute(call, raw[start:end], user, uri)
+            if outcome.node_reply is not None:
+                if outcome.node_reply != b"null":
+                    parts.append(outcome.node_reply)
+                continue
+            if call.is_notification:
+                continue
+            if outcome.error is not None:
+                parts.append(
+                    error_reply(outcome.error.code, outcome.error.message, call.id_present, call.id, call.version)
+                )
+            else:
+                assert outcome.result is not None
+                parts.append(result_reply(outcome.result, call.id_present, call.id, call.version))
+        if not parts and items:
+            return NO_CONTENT
+        return RpcReply(200, b"[" + b",".join(parts) + b"]")

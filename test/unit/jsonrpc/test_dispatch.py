@@ -1,0 +1,157 @@
+"""The dispatcher: order of checks, whitelist decisions, batch handling and HTTP status (spec §3, §4, §8).
+
+A fake executor stands in for the node: it records what it was asked to run (method and the exact bytes that
+would reach `Rpc.executeRpc`) and answers like a node would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from bitcoin_rpc_mp.jsonrpc.dispatch import Dispatcher, Outcome
+from bitcoin_rpc_mp.jsonrpc.errors import RpcError
+from bitcoin_rpc_mp.jsonrpc.reader import JsonValue
+from bitcoin_rpc_mp.jsonrpc.request import Call
+
+
+class FakeExecutor:
+    """Answers getblockcount natively (210), passes everything else 'through' to a fake node."""
+
+    def __init__(self, whole_batches: bool = False) -> None:
+        self.ran: list[tuple[str, bytes]] = []
+        self.whole_batches = whole_batches
+        self.batches: list[bytes] = []
+
+    async def execute(self, call: Call, raw: bytes, user: str, uri: str) -> Outcome:
+        self.ran.append((call.method, raw))
+        if call.method == "getblockcount":
+            return Outcome(result=b"210")
+        if call.method == "fails":
+            return Outcome(error=RpcError(-8, "Block height out of range"))
+        if call.method == "nodeonly":
+            return Outcome(node_reply=b'{"result":null,"error":{"code":-18,"message":"Requested wallet does not exist or is not loaded"},"id":1}')
+        if call.method == "nodenotify":
+            return Outcome(node_reply=b"null")
+        return Outcome(error=RpcError(-32601, "Method not found"))
+
+    async def execute_batch(self, calls: Sequence[JsonValue], raw: bytes, user: str, uri: str) -> bytes | None:
+        if not self.whole_batches:
+            return None
+        self.batches.append(raw)
+        return b"[]"
+
+
+class FakeWhitelist:
+    def __init__(self, lists: dict[str, set[str]] | None = None, default: bool | None = None) -> None:
+        self.lists = lists or {}
+        self.default = bool(self.lists) if default is None else default
+
+    def user_has_whitelist(self, user: str) -> bool:
+        return user in self.lists
+
+    def allowed(self, user: str, method: str) -> bool:
+        return method in self.lists.get(user, set())
+
+
+async def run(body: bytes, user: str = "u", executor: FakeExecutor | None = None,
+              whitelist: FakeWhitelist | None = None) -> tuple[int, bytes | None]:
+    dispatcher = Dispatcher(executor or FakeExecutor(), whitelist or FakeWhitelist())
+    reply = await dispatcher.handle(body, user, "/")
+    return reply.status, reply.body
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "reply"),
+    [
+        (b'{"method":"getblockcount","id":1}', 200, b'{"result":210,"error":null,"id":1}'),
+        (b'{"jsonrpc":"2.0","method":"getblockcount","id":1}', 200, b'{"jsonrpc":"2.0","result":210,"id":1}'),
+        (b'{"jsonrpc":"2.0","method":"getblockcount"}', 204, None),
+        (b'{"jsonrpc":"2.0","method":"nosuch"}', 204, None),
+        (b'{"method":"nosuch","id":1}', 404, b'{"result":null,"error":{"code":-32601,"message":"Method not found"},"id":1}'),
+        (b'{"jsonrpc":"2.0","method":"nosuch","id":1}', 200,
+         b'{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"},"id":1}'),
+        (b'{"method":"fails","id":1}', 500, b'{"result":null,"error":{"code":-8,"message":"Block height out of range"},"id":1}'),
+        (b'{"jsonrpc":"2.0","id":1}', 400, b'{"jsonrpc":"2.0","error":{"code":-32600,"message":"Missing method"},"id":1}'),
+        (b'{"jsonrpc":"2.0","method":"getblockcount","params":"x"}', 400,
+         b'{"jsonrpc":"2.0","error":{"code":-32600,"message":"Params must be an array or object"}}'),
+        (b"{", 500, b'{"result":null,"error":{"code":-32700,"message":"Parse error"},"id":null}'),
+        (b"", 500, b'{"result":null,"error":{"code":-32700,"message":"Parse error"},"id":null}'),
+        (b"1", 500, b'{"result":null,"error":{"code":-32700,"message":"Top-level object parse error"},"id":null}'),
+        (b"[]", 200, b"[]"),
+        (b'[{"jsonrpc":"2.0","method":"getblockcount"}]', 204, None),
+        (b'[{"jsonrpc":"2.0","method":"getblockcount","id":7},1]', 200,
+         b'[{"jsonrpc":"2.0","result":210,"id":7},{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request object"},"id":7}]'),
+        (b'[{"method":"nosuch","id":4}]', 200,
+         b'[{"result":null,"error":{"code":-32601,"message":"Method not found"},"id":4}]'),
+        # after a notification element, a non-object element inherits its state: its error is dropped too
+        (b'[{"jsonrpc":"2.0","method":"getblockcount"},2]', 204, None),
+    ],
+)
+async def test_status_and_body(body: bytes, status: int, reply: bytes | None) -> None:
+    assert await run(body) == (status, reply)
+
+
+async def test_node_reply_status_is_recomputed_from_the_error_code() -> None:
+    """Spec §8: the node drops the HTTP status; legacy replies get it back from error.code."""
+    status, body = await run(b'{"method":"nodeonly","id":1}')
+    assert status == 500 and body is not None and b'"code":-18' in body
+    assert await run(b'{"jsonrpc":"2.0","method":"nodenotify"}') == (204, None)
+
+
+async def test_original_bytes_reach_the_executor() -> None:
+    executor = FakeExecutor()
+    body = b'{ "method" : "nosuch", "params" : [1.50, "\\u00e9"], "id" : 1 }'
+    await run(body, executor=executor)
+    assert executor.ran == [("nosuch", body)]
+
+
+async def test_batch_elements_are_forwarded_as_their_own_bytes() -> None:
+    executor = FakeExecutor()
+    body = b'[ {"method":"a","id":1} ,{"method":"b", "params":[1.0]} ]'
+    await run(body, executor=executor)
+    assert executor.ran == [("a", b'{"method":"a","id":1}'), ("b", b'{"method":"b", "params":[1.0]}')]
+
+
+async def test_whole_batch_passthrough_when_the_executor_can() -> None:
+    executor = FakeExecutor(whole_batches=True)
+    assert await run(b'[{"method":"a","id":1}]', executor=executor) == (200, b"[]")
+    assert executor.batches == [b'[{"method":"a","id":1}]'] and executor.ran == []
+
+
+async def test_first_duplicate_method_key_is_what_the_whitelist_sees() -> None:
+    """The security case: alice may call getblockcount only; `stop` must never run although a second
+    `method` key says getblockcount (the node would run the first key, `stop`)."""
+    executor = FakeExecutor()
+    whitelist = FakeWhitelist({"alice": {"getblockcount"}})
+    status, body = await run(b'{"method":"stop","method":"getblockcount","id":1}', "alice", executor, whitelist)
+    assert (status, body) == (403, None)
+    assert executor.ran == []
+    status, _ = await run(b'{"method":"getblockcount","method":"stop","id":1}', "alice", executor, whitelist)
+    assert status == 200 and executor.ran[0][0] == "getblockcount"
+
+
+async def test_whitelist_rules() -> None:
+    wl = FakeWhitelist({"a": {"getblockcount", "getbestblockhash"}})
+    ex = FakeExecutor()
+    assert await run(b'{"method":"getblockcount","id":1}', "a", ex, wl) == (200, b'{"result":210,"error":null,"id":1}')
+    assert await run(b'{"method":"getblockhash","id":1}', "a", ex, wl) == (403, None)
+    assert await run(b'{"method":"getblockcount","id":1}', "b", ex, wl) == (403, None)
+    assert (await run(b"{", "b", ex, wl))[0] == 500, "parsing precedes the whitelist"
+    assert await run(b"1", "b", ex, wl) == (403, None)
+    assert await run(b"[]", "b", ex, wl) == (403, None)
+    assert await run(b'[{"method":"getblockcount","id":1},{"method":"getblockhash","id":2}]', "a", ex, wl) == (403, None)
+    assert await run(b"[1]", "a", ex, wl) == (
+        400,
+        b'{"result":null,"error":{"code":-32600,"message":"Invalid Request object"},"id":null}',
+    )
+    assert await run(b'[{"id":1}]', "a", ex, wl) == (
+        500,
+        b'{"result":null,"error":{"code":-32700,"message":"JSON value of type null is not of expected type string"},"id":null}',
+    )
+    assert await run(b'{"id":1}', "a", ex, wl) == (
+        400,
+        b'{"result":null,"error":{"code":-32600,"message":"Missing method"},"id":1}',
+    )
+    assert [m for m, _ in ex.ran] == ["getblockcount"], "nothing refused was executed"
