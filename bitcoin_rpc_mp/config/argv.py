@@ -90,6 +90,11 @@ OPTIONS: dict[str, OptionSpec] = {
             "started)",
             "<address>",
         ),
+        _opt(
+            "ipcnative",
+            "Answer the methods that typed IPC calls can answer exactly (getblockhash, getblockcount, ...) "
+            "natively; -noipcnative sends every method through Rpc.executeRpc where the node has it (default: 1)",
+        ),
         _opt("ipcthreads", "Number of node Threads used for IPC calls (default: 4, minimum 1)", "<n>"),
         _opt(
             "ipctimeout",

@@ -134,6 +134,7 @@ class Settings:
     node_socket: str | None  # the resolved socket path; None exactly when `standin`
     standin: bool  # no socket given: the app starts the in-process stand-in node
     ipcthreads: int
+    ipcnative: bool  # answer exact methods through typed IPC calls (else pass everything through Rpc)
     ipctimeout_s: float  # 0 = no limit
     ipcvariant: str | None  # None = detect
     # HTTP server
@@ -507,6 +508,7 @@ def build_settings(
     )
     ipctimeout_s = _timeout_option(store)
     ipcvariant = _variant_option(store)
+    ipcnative = store.get_bool("ipcnative", True)
     rpcthreads = max(1, _int_option(store, "rpcthreads", DEFAULT_RPCTHREADS, minimum=None, what="an integer"))
     rpcworkqueue = max(
         1, _int_option(store, "rpcworkqueue", DEFAULT_RPCWORKQUEUE, minimum=None, what="an integer")
@@ -578,6 +580,7 @@ def build_settings(
         node_socket=node_socket,
         standin=node_socket is None,
         ipcthreads=ipcthreads,
+        ipcnative=ipcnative,
         ipctimeout_s=ipctimeout_s,
         ipcvariant=ipcvariant,
         rpcport=rpcport,

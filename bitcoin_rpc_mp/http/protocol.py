@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from .connection import HttpConnection, NeedData, ProtocolFailure
 from .events import Request, Response
@@ -54,7 +54,7 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- asyncio.Protocol -------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
         peer: Any = transport.get_extra_info("peername")
         host = peer[0] if isinstance(peer, tuple) and peer else ""
         if not self._allow(host):

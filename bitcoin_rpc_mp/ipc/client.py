@@ -117,6 +117,7 @@ class NodeClient:
         variant: str | None = None,
         max_long_threads: int = 16,
         handshake_timeout_s: float = 60.0,
+        backoff_max_s: float = 2.0,
     ) -> None:
         if threads < 1:
             raise ValueError("threads must be at least 1")
@@ -135,6 +136,7 @@ class NodeClient:
         self.reconnect_timeout_s = reconnect_timeout_s
         self.call_timeout_s = call_timeout_s
         self.handshake_timeout_s = handshake_timeout_s
+        self.backoff_max_s = backoff_max_s
         self.variant = variant
         self._session: Session | None = None
         self._up = asyncio.Event()
@@ -161,7 +163,11 @@ class NodeClient:
         if self._task is not None:
             return
         self._supervisor = Supervisor(
-            self.socket_path, self._connect, self._session_up, self._session_down, backoff=Backoff()
+            self.socket_path,
+            self._connect,
+            self._session_up,
+            self._session_down,
+            backoff=Backoff(max_s=self.backoff_max_s),
         )
         self._task = asyncio.create_task(self._supervisor.run(), name=f"ipc-supervisor {self.socket_path}")
 

@@ -1,0 +1,198 @@
+"""Composition root: builds Settings → NodeClient → executor → Dispatcher → HTTP server, and runs them.
+
+Owns: the uvloop event loop with pycapnp's KJ loop inside it, the in-process stand-in node when no node socket
+was given, the cookie file's life, signals and graceful shutdown, and the glue from an HTTP `Request` to the
+JSON-RPC dispatcher (authentication first, as bitcoind's handler does). It is the only module that sees every
+layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import capnp
+import uvloop
+
+from .auth.cookie import AuthCookie
+from .auth.credentials import Authenticator, entry_for_password
+from .auth.whitelist import Whitelist
+from .config.settings import Settings
+from .handlers.registry import NodeExecutor
+from .http.events import Request, Response
+from .http.server import HttpServer
+from .http.workqueue import WorkQueue
+from .ipc.client import NodeClient
+from .jsonrpc.dispatch import Dispatcher
+
+log = logging.getLogger("bitcoin_rpc_mp")
+
+WWW_AUTHENTICATE = (("WWW-Authenticate", 'Basic realm="jsonrpc"'),)
+JSON_CONTENT = (("Content-Type", "application/json"),)
+AUTH_FAILURE_DELAY_S = 0.25  # bitcoind's deterrent against guessing, only for wrong credentials
+STANDIN_BLOCKS = 210
+STANDIN_DEMO_USER = ("u", "p")
+
+
+class JsonRpcHttpHandler:
+    """bitcoind's JSON-RPC HTTP handler after routing: Basic auth, then the dispatcher."""
+
+    def __init__(self, authenticator: Authenticator, dispatcher: Dispatcher) -> None:
+        self._authenticator = authenticator
+        self._dispatcher = dispatcher
+
+    async def __call__(self, request: Request, peer: str) -> Response:
+        header = request.header("Authorization")
+        if header is None:
+            return Response(401, WWW_AUTHENTICATE)
+        user = self._authenticator.check(header)
+        if user is None:
+            log.warning("ThreadRPCServer incorrect password attempt from %s", peer)
+            await asyncio.sleep(AUTH_FAILURE_DELAY_S)
+            return Response(401, WWW_AUTHENTICATE)
+        reply = await self._dispatcher.handle(request.body, user, request.target)
+        if reply.body is None:
+            return Response(reply.status)
+        return Response(reply.status, JSON_CONTENT, reply.body + b"\n")
+
+
+@dataclass
+class Running:
+    """What `serve` started, for tests and for shutdown."""
+
+    server: HttpServer
+    client: NodeClient
+    cookie: AuthCookie | None
+    standin: Any | None
+    socket_dir: tempfile.TemporaryDirectory[str] | None
+
+    async def aclose(self) -> None:
+        await self.server.aclose()
+        await self.client.aclose()
+        if self.cookie is not None:
+            self.cookie.remove()
+        if self.standin is not None:
+            await self.standin.aclose()
+        if self.socket_dir is not None:
+            self.socket_dir.cleanup()
+
+
+async def start_standin(blocks: int = STANDIN_BLOCKS) -> tuple[Any, str, tempfile.TemporaryDirectory[str]]:
+    from .standin.node import StandinNode  # only when asked: a test double, not part of serving a node
+
+    socket_dir = tempfile.TemporaryDirectory(prefix="bitcoin-rpc-mp-standin-")
+    path = os.path.join(socket_dir.name, "node.sock")
+    node = StandinNode(blocks=blocks)
+    await node.start(path)
+    return node, path, socket_dir
+
+
+async def serve(settings: Settings) -> Running:
+    """Start everything; return once the HTTP endpoints are bound (the node may still be away)."""
+    standin = None
+    socket_dir = None
+    socket_path = settings.node_socket
+    if socket_path is None:
+        log.info(
+            "no -ipcconnect/--socket given: starting the stand-in node (a test double of bitcoin-node, "
+            "regtest, %d blocks); point -ipcconnect=unix:<path> at a real bitcoin-node to serve it",
+            STANDIN_BLOCKS,
+        )
+        standin, socket_path, socket_dir = await start_standin()
+        log.info("stand-in node listening on unix:%s", socket_path)
+    for warning in settings.warnings:
+        log.warning("%s", warning)
+
+    client = NodeClient(
+        socket_path,
+        threads=settings.ipcthreads,
+        call_timeout_s=settings.ipc_call_timeout_s,
+        variant=settings.ipcvariant,
+        # a connect attempt on a Unix socket costs microseconds; polling twice a second lets service resume
+        # within a second of the node's socket returning
+        backoff_max_s=0.5,
+    )
+    await client.start()
+
+    cookie = None
+    cookie_password = None
+    if settings.cookie_enabled:
+        assert settings.rpccookiefile is not None
+        cookie = AuthCookie(settings.rpccookiefile, settings.rpccookieperms_mode)
+        cookie_password = cookie.write()
+        log.info("Generated RPC authentication cookie %s", settings.rpccookiefile)
+    elif settings.rpccookiefile is None:
+        log.info("RPC authentication cookie file generation is disabled.")
+    authenticator = Authenticator.from_options(
+        rpcuser=settings.rpcuser,
+        rpcpassword=settings.rpcpassword,
+        rpcauth=settings.rpcauth,
+        cookie_password=cookie_password,
+    )
+    if standin is not None and not settings.rpcpassword and not settings.rpcauth:
+        # Lets a newcomer `curl --user u:p` the stand-in at once; never with a real node.
+        authenticator = Authenticator((*authenticator.entries, entry_for_password(*STANDIN_DEMO_USER)))
+        log.warning("stand-in mode without -rpcpassword/-rpcauth: also accepting the demo login u:p")
+
+    whitelist = Whitelist.from_options(settings.rpcwhitelist, settings.rpcwhitelistdefault)
+    executor = NodeExecutor(client, native=settings.ipcnative)
+    dispatcher = Dispatcher(executor, whitelist)
+    handler = JsonRpcHttpHandler(authenticator, dispatcher)
+    server = HttpServer(
+        handler,
+        allow=settings.rpc_allow,
+        work_queue=WorkQueue(settings.rpcthreads, settings.rpcworkqueue),
+        idle_timeout_s=settings.rpcservertimeout_s,
+        clock=time.time,
+    )
+    running = Running(server, client, cookie, standin, socket_dir)
+    try:
+        await server.bind(settings.rpc_bind_endpoints)
+    except OSError:
+        await running.aclose()
+        raise
+    return running
+
+
+async def _main(settings: Settings) -> int:
+    async with capnp.kj_loop():
+        try:
+            running = await serve(settings)
+        except OSError as exc:
+            log.error("%s", exc)
+            return 1
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        endpoints = ", ".join(f"{host}:{port}" for host, port in running.server.bound)
+        log.info("bitcoin-rpc-mp serving JSON-RPC on %s", endpoints)
+        await stop.wait()
+        log.info("shutting down")
+        await running.aclose()
+    return 0
+
+
+def configure_logging(settings: Settings) -> None:
+    level = logging.DEBUG if settings.debug else logging.INFO
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    if level > logging.DEBUG:
+        logging.getLogger("asyncio").setLevel(logging.WARNING)
+
+
+def run(settings: Settings) -> int:
+    """Entry point used by the console script once the options are valid."""
+    configure_logging(settings)
+    return uvloop.run(_main(settings))

@@ -1,0 +1,100 @@
+"""Which methods we answer natively against the connected node, and how every call is executed.
+
+Owns: the `NodeExecutor` the dispatcher calls for each request (native handler → typed IPC calls, else
+`Rpc.executeRpc` pass-through of the original bytes, else bitcoind's -32601), the -28 answer while the node is
+unreachable, and the mapping of IPC failures to RPC errors.
+Must not import: `http`, capnp.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from ..ipc.capabilities import NodeCapabilities
+from ..ipc.client import NodeClient
+from ..ipc.errors import IpcError, IpcTimeout, NodeDisconnected, NodeUnavailable, RemoteError
+from ..jsonrpc.dispatch import Outcome
+from ..jsonrpc.errors import RpcError, RpcErrorCode
+from ..jsonrpc.reader import JsonObject, JsonValue
+from ..jsonrpc.request import Call
+from .native import LONG_METHODS, NATIVE_METHODS, NativeContext, PassThrough
+
+log = logging.getLogger("bitcoin_rpc_mp.handlers")
+
+METHOD_NOT_FOUND = RpcError(RpcErrorCode.RPC_METHOD_NOT_FOUND, "Method not found")
+
+
+def warmup_error(client: NodeClient) -> RpcError:
+    """bitcoind's warm-up code, so `bitcoin-cli -rpcwait` keeps retrying while the node is away."""
+    path = client.socket_path
+    return RpcError(
+        RpcErrorCode.RPC_IN_WARMUP,
+        f"bitcoin-node is not reachable at unix:{path}; waiting for it (is it running with -ipcbind=unix:{path}?)",
+    )
+
+
+class NodeExecutor:
+    """Executes calls for the dispatcher against whatever node the client is connected to right now."""
+
+    def __init__(self, client: NodeClient, *, native: bool = True) -> None:
+        self._client = client
+        self._native = native  # False: everything the node can run goes through Rpc (-noipcnative)
+
+    def served_methods(self, caps: NodeCapabilities) -> list[str]:
+        """Methods we can answer natively against a node with these capabilities."""
+        return sorted(name for name, method in NATIVE_METHODS.items() if method.available(caps))
+
+    async def execute(self, call: Call, raw: bytes, user: str, uri: str) -> Outcome:
+        client = self._client
+        caps = client.capabilities
+        if caps is None:
+            return Outcome(error=warmup_error(client))
+        native = NATIVE_METHODS.get(call.method)
+        if native is not None and not self._native and "Rpc" in caps.interfaces and not native.local_only:
+            native = None
+        try:
+            if native is not None and native.available(caps):
+                ctx = NativeContext(client=client, caps=caps, user=user, uri=uri, executor=self)
+                try:
+                    return Outcome(result=await native.run(call.params, ctx))
+                except PassThrough:
+                    pass
+            if "Rpc" in caps.interfaces and (native is None or not native.local_only):
+                reply = await client.execute_rpc(
+                    raw.decode("utf-8"), uri, user, long=call.method in LONG_METHODS
+                )
+                return Outcome(node_reply=reply.encode("utf-8"))
+            return Outcome(error=METHOD_NOT_FOUND)
+        except RpcError as exc:
+            return Outcome(error=exc)
+        except (NodeUnavailable, NodeDisconnected):
+            return Outcome(error=warmup_error(client))
+        except IpcTimeout as exc:
+            return Outcome(error=RpcError(RpcErrorCode.RPC_MISC_ERROR, str(exc)))
+        except RemoteError as exc:
+            return Outcome(error=RpcError(RpcErrorCode.RPC_MISC_ERROR, exc.message))
+        except IpcError as exc:
+            return Outcome(error=RpcError(RpcErrorCode.RPC_INTERNAL_ERROR, str(exc)))
+
+    async def execute_batch(self, calls: Sequence[JsonValue], raw: bytes, user: str, uri: str) -> bytes | None:
+        """Forward a whole batch in one `executeRpc` when the node can run every element itself."""
+        caps = self._client.capabilities
+        if caps is None or "Rpc" not in caps.interfaces:
+            return None
+        for item in calls:
+            if isinstance(item, JsonObject):
+                method = item.get("method")
+                if isinstance(method, str):
+                    native = NATIVE_METHODS.get(method)
+                    if native is not None and native.local_only:
+                        return None
+                    if method in LONG_METHODS:
+                        return None
+        try:
+            reply = await self._client.execute_rpc(raw.decode("utf-8"), uri, user)
+        except (NodeUnavailable, NodeDisconnected):
+            return None  # answered element by element, each with -28
+        except IpcError:
+            return None
+        return reply.encode("utf-8")

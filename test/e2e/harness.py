@@ -1,0 +1,179 @@
+"""Processes and raw sockets for end-to-end tests: a stand-in node and our server, each a real subprocess.
+
+The server is started exactly as a user starts it (the console script with bitcoind-style options), so these
+tests see what a client sees: bytes on a TCP socket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rpcauth_line(user: str, password: str) -> str:
+    salt = secrets.token_hex(16)
+    digest = hmac.new(salt.encode(), password.encode(), hashlib.sha256).hexdigest()
+    return f"{user}:{salt}${digest}"
+
+
+def _wait_for(predicate: object, timeout: float, what: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what}: process exited with {proc.returncode}")
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.02)
+    raise TimeoutError(f"{what}: not ready after {timeout} s")
+
+
+@dataclass
+class Standin:
+    socket_path: Path
+    blocks: int = 210
+    variant: str = "pr29409"
+    extra: list[str] = field(default_factory=list)
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Standin:
+        if self.socket_path.exists():
+            self.socket_path.unlink()
+        cmd = [PYTHON, "-m", "bitcoin_rpc_mp.standin", "--socket", str(self.socket_path),
+               "--blocks", str(self.blocks), "--variant", self.variant, *self.extra]
+        log = open(self.socket_path.with_suffix(".log"), "wb")
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        _wait_for(self.socket_path.exists, 30, "stand-in node", self.proc)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def log_text(self) -> str:
+        path = self.socket_path.with_suffix(".log")
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+@dataclass
+class Server:
+    datadir: Path
+    socket_path: Path
+    args: list[str] = field(default_factory=list)
+    port: int = field(default_factory=free_port)
+    wait_for_node: bool = True
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Server:
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        cmd = [PYTHON, "-m", "bitcoin_rpc_mp", "-regtest", f"-datadir={self.datadir}",
+               f"-ipcconnect=unix:{self.socket_path}", f"-rpcport={self.port}", *self.args]
+        log = open(self.datadir / "server.log", "wb")
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        _wait_for(self._accepting, 30, "bitcoin-rpc-mp", self.proc)
+        if self.wait_for_node:
+            _wait_for(lambda: "node offers:" in self.log_text(), 30, "bitcoin-rpc-mp connecting to the node", self.proc)
+        return self
+
+    def _accepting(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def stop(self) -> int | None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return None if self.proc is None else self.proc.returncode
+
+    def log_text(self) -> str:
+        path = self.datadir / "server.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def read_response(sock: socket.socket, *, head_request: bool = False) -> bytes:
+    """One HTTP response: head, then Content-Length bytes, nothing for 204, or up to EOF without a length."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    head += b"\r\n\r\n"
+    status = int(head.split(b" ", 2)[1])
+    length = None
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+            break
+    if status == 204 or status < 200:
+        return head
+    if length is None:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        return head + rest
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        rest += chunk
+    return head + rest[:length]
+
+
+def exchange(port: int, request: bytes, timeout: float = 10.0) -> bytes:
+    """Send one request on a fresh connection and read one response."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(request)
+        return read_response(sock)
+
+
+def post(port: int, body: bytes, auth: str = "dTpw", path: str = "/", extra: str = "") -> bytes:
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {auth}\r\n{extra}"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    return exchange(port, request)
+
+
+def split_response(raw: bytes) -> tuple[bytes, bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return head + b"\r\n\r\n", body
+
+
+def env_with_repo() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return env

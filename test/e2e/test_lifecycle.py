@@ -1,0 +1,109 @@
+"""The node's life cycle seen through our server: absent at start, stopped through us, hung.
+
+Figures (time to first answer after the socket appears, time to a timeout error) are printed so a run shows
+them; the assertions hold the limits the issue sets (service within 1 s of the socket returning, an error
+reply instead of a hang).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from harness import Server, Standin, post, split_response
+
+
+def call(port: int, body: bytes) -> tuple[int, dict]:
+    head, payload = split_response(post(port, body))
+    return int(head.split(b" ")[1]), json.loads(payload)
+
+
+GETBLOCKCOUNT = b'{"method":"getblockcount","id":1}'
+
+
+def wait_for_status(port: int, status: int, timeout: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if call(port, GETBLOCKCOUNT)[0] == status:
+            return time.monotonic() - started
+        time.sleep(0.02)
+    raise AssertionError(f"no HTTP {status} within {timeout} s")
+
+
+def test_node_absent_at_start_answers_warmup_then_serves(tmp_path: Path) -> None:
+    socket_path = tmp_path / "node.sock"
+    server = Server(tmp_path / "data", socket_path, ["-rpcuser=u", "-rpcpassword=p"], wait_for_node=False).start()
+    node = Standin(socket_path, blocks=3)
+    try:
+        status, reply = call(server.port, GETBLOCKCOUNT)
+        assert status == 500 and reply["error"]["code"] == -28
+        assert str(socket_path) in reply["error"]["message"]
+        status, reply = call(server.port, b'{"jsonrpc":"2.0","method":"getblockcount","id":1}')
+        assert status == 200 and reply["error"]["code"] == -28, "2.0 errors are HTTP 200"
+        time.sleep(2.5)  # let the reconnect back-off reach its cap
+        node.start()
+        appeared = time.monotonic()
+        wait_for_status(server.port, 200, 5)
+        recovered = time.monotonic() - appeared
+        print(f"service resumed {recovered:.3f} s after the node's socket appeared")
+        assert recovered < 1.0
+        assert call(server.port, GETBLOCKCOUNT)[1]["result"] == 3
+    finally:
+        server.stop()
+        node.stop()
+
+
+def test_stop_through_us_stops_the_node_and_the_server_stays(tmp_path: Path) -> None:
+    node = Standin(tmp_path / "node.sock", blocks=1).start()
+    server = Server(tmp_path / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
+    try:
+        assert call(server.port, b'{"method":"stop","id":1}') == (
+            200,
+            {"result": "Bitcoin Core stopping", "error": None, "id": 1},
+        )
+        assert node.proc is not None
+        node.proc.wait(10)
+        assert server.proc is not None and server.proc.poll() is None, "the server keeps running"
+        status, reply = call(server.port, GETBLOCKCOUNT)
+        assert (status, reply["error"]["code"]) == (500, -28)
+        node.start()
+        wait_for_status(server.port, 200, 5)
+    finally:
+        server.stop()
+        node.stop()
+
+
+def test_hung_node_call_times_out_while_other_calls_flow(tmp_path: Path) -> None:
+    """executeRpc never answers (a hung node); -ipctimeout=1 turns it into an error reply while typed calls
+    on other node Threads keep answering."""
+    node = Standin(tmp_path / "node.sock", blocks=5, extra=["--method-delay-ms", "executeRpc=600000"]).start()
+    # -ipcvariant skips detection, whose first probe is an executeRpc (which this node never answers)
+    server = Server(
+        tmp_path / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p", "-ipctimeout=1", "-ipcvariant=pr29409"]
+    ).start()
+    results: dict[str, tuple[float, tuple[int, dict]]] = {}
+
+    def slow() -> None:
+        started = time.monotonic()
+        outcome = call(server.port, b'{"method":"uptime","id":1}')
+        results["slow"] = (time.monotonic() - started, outcome)
+
+    try:
+        worker = threading.Thread(target=slow)
+        worker.start()
+        time.sleep(0.1)
+        started = time.monotonic()
+        fast = call(server.port, b'{"method":"getblockhash","params":[0],"id":2}')
+        fast_s = time.monotonic() - started
+        worker.join(10)
+        elapsed, (status, reply) = results["slow"]
+        print(f"hung call answered after {elapsed:.3f} s; a typed call meanwhile took {fast_s * 1000:.1f} ms")
+        assert fast[0] == 200 and fast_s < 0.5
+        assert status == 500 and reply["error"]["code"] == -1
+        assert "1" in reply["error"]["message"] and "bitcoin-node" in reply["error"]["message"]
+        assert 0.9 <= elapsed < 3
+    finally:
+        server.stop()
+        node.stop()

@@ -1,0 +1,255 @@
+"""Native methods against every node variant, native vs pass-through equality, and hostile parameters.
+
+Each variant of the stand-in (v30 … pr29409-2025-02) is put behind our server: the server must detect the
+variant's interfaces by itself, answer natively what the variant allows, pass through what only `Rpc` can
+answer, and give bitcoind's -32601 for the rest. On a node with both paths the native answer must be byte
+identical to the node's own (`-noipcnative` forces the pass-through). Hostile parameters never reach an IPC
+call that aborts the node: the stand-in aborts exactly where bitcoin-node does, so a living stand-in after the
+run is the proof.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from harness import Server, Standin, post, split_response
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
+
+EXPECTED_INTERFACES = {
+    "v30": {"Echo", "Mining"},
+    "v31": {"Echo", "Mining"},
+    "v32": {"Echo", "Mining", "Rpc"},
+    "pr29409": {"Echo", "Mining", "Rpc", "Chain"},
+    "pr29409-2026-02": {"Echo", "Mining", "Chain"},
+    "pr29409-2025-02": {"Echo", "Mining", "Chain"},
+}
+
+
+def rpc(port: int, method: str, params: object = None, *, version: str | None = None) -> tuple[int, dict]:
+    request: dict[str, object] = {"method": method, "id": 1}
+    if params is not None:
+        request["params"] = params
+    if version is not None:
+        request["jsonrpc"] = version
+    head, body = split_response(post(port, json.dumps(request).encode()))
+    return int(head.split(b" ")[1]), json.loads(body)
+
+
+@pytest.fixture(scope="module", params=list(EXPECTED_INTERFACES))
+def variant_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Server]]:
+    variant = request.param
+    base = tmp_path_factory.mktemp(f"variant-{variant}")
+    node = Standin(base / "node.sock", blocks=210, variant=variant).start()
+    server = Server(base / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
+    try:
+        yield variant, server
+    finally:
+        server.stop()
+        node.stop()
+
+
+def test_detects_the_variant_and_serves_what_it_can(variant_server: tuple[str, Server]) -> None:
+    variant, server = variant_server
+    line = next(x for x in server.log_text().splitlines() if "node offers:" in x)
+    offered = set(re.search(r"node offers: ([^(]*)", line).group(1).replace(" ", "").split(","))  # type: ignore[union-attr]
+    assert offered == EXPECTED_INTERFACES[variant], line
+    has_rpc, has_chain = "Rpc" in offered, "Chain" in offered
+    port = server.port
+
+    assert rpc(port, "getblockcount") == (200, {"result": 210, "error": None, "id": 1})
+    status, best = rpc(port, "getbestblockhash")
+    assert status == 200 and re.fullmatch("[0-9a-f]{64}", best["result"])
+    assert rpc(port, "echoipc", ["hello"]) == (200, {"result": "hello", "error": None, "id": 1})
+
+    status, reply = rpc(port, "getblockhash", [0])
+    if has_chain or has_rpc:
+        assert (status, reply["result"]) == (200, GENESIS)
+        assert rpc(port, "getblockhash", [210])[1]["result"] == best["result"]
+    else:
+        assert (status, reply["error"]) == (404, {"code": -32601, "message": "Method not found"})
+
+    status, reply = rpc(port, "uptime")
+    assert (status == 200) if has_rpc else (status, reply["error"]["code"]) == (404, -32601)
+
+    status, reply = rpc(port, "initmessage", ["hi"])
+    if has_chain:
+        assert reply["result"] == "Message sent successfully"
+    else:
+        assert (status, reply["error"]["code"]) == (404, -32601)
+
+    status, reply = rpc(port, "waitforblockheight", [5, 1000])
+    assert status == 200 and reply["result"] == {"hash": best["result"], "height": 210}
+
+    if not has_rpc:
+        status, reply = rpc(port, "help")
+        listed = {line.split(" ")[0] for line in reply["result"].splitlines() if line and not line.startswith("==")}
+        expected = {"getblockcount", "getbestblockhash", "echoipc", "waitfornewblock", "waitforblock",
+                    "waitforblockheight", "help"}
+        if has_chain:
+            expected |= {"getblockhash", "getblock", "initmessage"}
+        assert listed == expected
+        status, reply = rpc(port, "getblockhash", ["x"])
+        if has_chain:
+            assert (status, reply["error"]["code"]) == (500, -3)
+
+
+def test_getblock_verbosity_zero_is_the_real_block(variant_server: tuple[str, Server]) -> None:
+    import hashlib
+
+    variant, server = variant_server
+    interfaces = EXPECTED_INTERFACES[variant]
+    if not interfaces & {"Chain", "Rpc"}:
+        # neither path exists on this node: bitcoind's answer for a method it does not have
+        status, reply = rpc(server.port, "getblock", [GENESIS, 0])
+        assert (status, reply["error"]) == (404, {"code": -32601, "message": "Method not found"})
+        return
+    _, reply = rpc(server.port, "getbestblockhash")
+    block_hash = reply["result"]
+    _, reply = rpc(server.port, "getblock", [block_hash, 0])
+    raw = bytes.fromhex(reply["result"])
+    assert hashlib.sha256(hashlib.sha256(raw[:80]).digest()).digest()[::-1].hex() == block_hash
+    status, reply = rpc(server.port, "getblock", ["00" * 32, 0])
+    assert (status, reply["error"]) == (500, {"code": -5, "message": "Block not found"})
+    status, reply = rpc(server.port, "getblock", ["abc", 0])
+    assert status == 500 and reply["error"]["code"] == -8
+
+
+# -- native vs pass-through ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def native_and_passthrough(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Standin, Server, Server]]:
+    base = tmp_path_factory.mktemp("native-vs-passthrough")
+    node = Standin(base / "node.sock", blocks=210).start()
+    native = Server(base / "native", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
+    passthrough = Server(base / "pass", node.socket_path, ["-rpcuser=u", "-rpcpassword=p", "-noipcnative"]).start()
+    try:
+        yield node, native, passthrough
+    finally:
+        native.stop()
+        passthrough.stop()
+        node.stop()
+
+
+CORPUS = [
+    f'{{"method":"getblockhash","params":[{p}],"id":1}}'
+    for p in ("0", "1", "210", "211", "-1", '"x"', "1.0", "1e0", "2147483647", "2147483648", "-2147483649", "null",
+              "true", "[]", "{}")
+] + [
+    '{"method":"getblockhash","params":[],"id":1}',
+    '{"method":"getblockhash","params":[1,2],"id":1}',
+    '{"method":"getblockhash","params":{"height":5},"id":"a"}',
+    '{"method":"getblockhash","params":{"foo":0},"id":1}',
+    '{"method":"getblockhash","params":{"height":1,"height":2},"id":1}',
+    '{"jsonrpc":"2.0","method":"getblockhash","params":[300],"id":1}',
+    '{"jsonrpc":"2.0","method":"getblockhash","params":["x"],"id":1}',
+    '{"jsonrpc":"2.0","method":"getblockhash","params":[3]}',
+    '{"method":"getblockcount","id":1}',
+    '{"method":"getblockcount","params":[1],"id":1}',
+    '{"jsonrpc":"2.0","method":"getblockcount","id":1.50}',
+    '{"method":"getbestblockhash","id":null}',
+    '{"method":"getbestblockhash","params":["x"],"id":1}',
+    '[{"method":"getblockhash","params":[1],"id":1},{"method":"getblockcount","id":2},{"jsonrpc":"2.0","method":"getblockhash","params":[-5],"id":3}]',
+]
+
+
+@pytest.mark.parametrize("body", CORPUS)
+def test_native_answers_are_byte_identical_to_the_nodes(
+    body: str, native_and_passthrough: tuple[Standin, Server, Server]
+) -> None:
+    _, native, passthrough = native_and_passthrough
+    ours = post(native.port, body.encode())
+    nodes = post(passthrough.port, body.encode())
+    strip = re.compile(rb"Date: [^\r]*\r\n")
+    assert strip.sub(b"", ours) == strip.sub(b"", nodes)
+
+
+# -- hostile parameters, concurrent reorgs -------------------------------------------------------------------
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=70),
+    st.sampled_from(["0" * 64, "f" * 64, GENESIS, GENESIS + "00", GENESIS[:-2], "zz" * 32, ""]),
+)
+json_params = st.one_of(
+    st.lists(st.one_of(json_scalars, st.lists(json_scalars, max_size=2)), max_size=4),
+    st.dictionaries(st.sampled_from(["height", "blockhash", "timeout", "verbosity", "args", "x"]), json_scalars,
+                    max_size=3),
+)
+methods = st.sampled_from(["getblockhash", "getblock", "getblockcount", "getbestblockhash", "waitforblockheight",
+                           "waitforblock", "waitfornewblock", "echoipc", "initmessage"])
+
+
+def _with_short_waits(method: str, params: object) -> object:
+    """Waits get a 1 ms timeout so the property run stays fast (a missing timeout would wait forever)."""
+    if method.startswith("waitfor"):
+        if isinstance(params, list):
+            position = 0 if method == "waitfornewblock" else 1
+            params = [*([*params, None, None])[:position], 1]
+        elif isinstance(params, dict):
+            params = {**params, "timeout": 1}
+    return params
+
+
+@pytest.fixture(scope="module", params=["pr29409", "pr29409-2025-02"])
+def hostile_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Standin, Server]]:
+    base = tmp_path_factory.mktemp(f"hostile-{request.param}")
+    node = Standin(base / "node.sock", blocks=20, variant=request.param).start()
+    server = Server(base / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
+    stop = threading.Event()
+
+    def reorg_loop() -> None:
+        assert node.proc is not None
+        while not stop.wait(0.05):
+            os.kill(node.proc.pid, signal.SIGUSR2 if time.monotonic() % 1 < 0.5 else signal.SIGUSR1)
+
+    churn = threading.Thread(target=reorg_loop, daemon=True)
+    churn.start()
+    try:
+        yield node, server
+    finally:
+        stop.set()
+        churn.join()
+        server.stop()
+        node.stop()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(method=methods, params=json_params, version=st.sampled_from([None, "2.0"]))
+def test_hostile_params_get_bitcoind_errors_and_the_node_lives(
+    hostile_target: tuple[Standin, Server], method: str, params: object, version: str | None
+) -> None:
+    node, server = hostile_target
+    params = _with_short_waits(method, params)
+    status, reply = rpc(server.port, method, params, version=version)
+    assert node.proc is not None and node.proc.poll() is None, node.log_text()[-2000:]
+    assert status in (200, 404, 500)
+    error = reply.get("error")
+    if error is not None:
+        assert error["code"] in (-1, -3, -5, -8, -32601), reply
+        assert isinstance(error["message"], str) and error["message"]
+        assert (status == 200) == (version == "2.0")
+    else:
+        assert status == 200 and "result" in reply
+
+
+def test_the_node_survived_the_hostile_run(hostile_target: tuple[Standin, Server]) -> None:
+    node, server = hostile_target
+    assert node.proc is not None and node.proc.poll() is None
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("POST", "/", body=b'{"method":"getblockhash","params":[0],"id":1}',
+                 headers={"Authorization": "Basic dTpw"})
+    assert json.loads(conn.getresponse().read())["result"] == GENESIS
+    assert Path(node.socket_path).exists()
