@@ -4,7 +4,7 @@ Runs the stand-in node, a TEST DOUBLE of bitcoin-node's IPC socket (see ``bitcoi
 for what it does and, above all, does not do: no P2P, no mempool, no validation, only a few RPC methods).
 Prints ``Listening for IPC requests on address unix:<path>`` on stdout once it accepts connections.
 Signals: SIGTERM/SIGINT shut it down as ``stop`` does (waits end, connections close, exit 0); SIGUSR1 mines
-one block. Imports nothing of ours except the stand-in and ``bitcoin_rpc_mp.ipc.schemas``.
+one block; SIGUSR2 reorgs: the tip block is replaced by a competing branch one block longer. Imports nothing of ours except the stand-in and ``bitcoin_rpc_mp.ipc.schemas``.
 
 Event loop: asyncio's own, not uvloop. Measured with pycapnp 2.2.4 and uvloop 0.23: a process that serves
 ``AsyncIoStream.create_unix_server`` on uvloop and idles in the loop (waiting on an Event, or with a SIGINT
@@ -37,6 +37,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--variant", default="pr29409", choices=VARIANTS, help="node schema variant to present"
     )
     parser.add_argument("--delay-ms", type=float, default=0.0, help="delay added to every call")
+    parser.add_argument(
+        "--method-delay-ms",
+        action="append",
+        default=[],
+        metavar="METHOD=MS",
+        help="delay added to calls of one IPC method (e.g. executeRpc=5000); repeatable",
+    )
+    parser.add_argument("--hang", action="store_true", help="accept every call and never answer (a hung node)")
     return parser.parse_args(argv)
 
 
@@ -44,14 +52,26 @@ async def run(args: argparse.Namespace) -> None:
     async with capnp.kj_loop():
         node = StandinNode(variant=args.variant, blocks=args.blocks)
         node.faults.delay_s = args.delay_ms / 1000.0
+        for item in args.method_delay_ms:
+            method, _, millis = item.partition("=")
+            node.faults.method_delay_s[method] = float(millis) / 1000.0
+        node.faults.hang = args.hang
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, node.request_stop)
         loop.add_signal_handler(signal.SIGINT, node.request_stop)
         loop.add_signal_handler(signal.SIGUSR1, node.mine)
+        loop.add_signal_handler(signal.SIGUSR2, lambda: reorg(node))
         await node.start(args.socket)
         print(f"Listening for IPC requests on address unix:{args.socket}", flush=True)
         await node.stopped.wait()
         await node.aclose()
+
+
+def reorg(node: StandinNode) -> None:
+    """Replace the tip with a two-block competing branch (genesis is never replaced)."""
+    if node.chain.height >= 1:
+        node.invalidate(node.chain.height)
+    node.mine(2)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -214,6 +214,29 @@ METHODS: dict[str, Method] = {
             examples=_cli_rpc("getblockhash", "1000"),
         ),
         Method(
+            "getblock",
+            "blockchain",
+            "\nIf verbosity is 0, returns a string that is serialized, hex-encoded data for block 'hash'.\n"
+            "If verbosity is 1, returns an Object with information about block <hash>.\n"
+            "If verbosity is 2, returns an Object with information about block <hash> and information about "
+            "each transaction.\nIf verbosity is 3, returns an Object with information about block <hash> and "
+            "information about each transaction, including prevout information for inputs (only for unpruned "
+            "blocks in the current best chain).\n",
+            args=(
+                Arg("blockhash", "STR_HEX", "required", "The block hash"),
+                Arg("verbosity", "NUM", "default=1", "0 for hex-encoded data, 1 for a JSON object, 2 for JSON "
+                    "object with transaction data, and 3 for JSON object with transaction data including prevout "
+                    "information for inputs"),
+            ),
+            results=(
+                Result("STR_HEX", cond="for verbosity = 0",
+                       description="A string that is serialized, hex-encoded data for block 'hash'"),
+                Result("OBJ", cond="for verbosity >= 1",
+                       description="The stand-in answers verbosity 0 only"),
+            ),
+            examples=_cli_rpc("getblock", _HASH_EXAMPLE),
+        ),
+        Method(
             "getblockheader",
             "blockchain",
             "\nIf verbose is false, returns a string that is serialized, hex-encoded data for blockheader "

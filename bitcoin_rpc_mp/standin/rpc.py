@@ -447,6 +447,8 @@ class RpcExecutor:
         for i, (arg, value) in enumerate(zip(method.args, args, strict=False)):
             if method.name in ("echo", "echojson", "getblockstats") or (arg.optional and value is None):
                 continue
+            if method.name == "getblock" and arg.name == "verbosity":  # number or bool, as bitcoind
+                continue
             expected = {"STR": "string", "STR_HEX": "string", "NUM": "number", "BOOL": "bool"}[arg.type]
             if _type_name(value) != expected:
                 mismatch.append(
@@ -471,6 +473,24 @@ class RpcExecutor:
         if block is None:
             raise RpcError(*replies.HEIGHT_OUT_OF_RANGE)
         return block.hash_hex
+
+    def getblock(self, args: list[Json], uri: str) -> Json:
+        block_hash = _parse_hash(args[0], "blockhash")
+        raw_verbosity = args[1] if len(args) > 1 else None
+        if raw_verbosity is None:
+            verbosity = 1
+        elif isinstance(raw_verbosity, bool):
+            verbosity = int(raw_verbosity)
+        elif isinstance(raw_verbosity, Num):
+            verbosity = get_int(raw_verbosity)
+        else:
+            raise RpcError(-3, f"JSON value of type {_type_name(raw_verbosity)} is not of expected type number")
+        block = self.node.chain.by_hash(block_hash)
+        if block is None:
+            raise RpcError(*replies.BLOCK_NOT_FOUND)
+        if verbosity <= 0:
+            return block.serialize().hex()
+        raise RpcError(-1, "getblock verbosity >= 1 is not implemented by the stand-in (a test double)")
 
     def getblockheader(self, args: list[Json], uri: str) -> Json:
         block_hash = _parse_hash(args[0], "hash")
@@ -615,6 +635,7 @@ _HANDLERS: dict[str, Handler] = {
     "getblockcount": RpcExecutor.getblockcount,
     "getbestblockhash": RpcExecutor.getbestblockhash,
     "getblockhash": RpcExecutor.getblockhash,
+    "getblock": RpcExecutor.getblock,
     "getblockheader": RpcExecutor.getblockheader,
     "echo": RpcExecutor.echo,
     "echojson": RpcExecutor.echo,

@@ -398,7 +398,9 @@ def test_help_overview_lists_categories_and_hides_echo(executor: RpcExecutor) ->
     reply = read_json(executor.execute('{"method":"help","id":1}', "/", ""))
     text = replies.help_overview()
     assert write_json(reply) == '{"result":' + write_json(text) + ',"error":null,"id":1}'
-    assert text.startswith("== Blockchain ==\ngetbestblockhash\ngetblockcount\ngetblockhash height\n")
+    assert text.startswith(
+        '== Blockchain ==\ngetbestblockhash\ngetblock "blockhash" ( verbosity )\ngetblockcount\ngetblockhash height\n'
+    )
     assert '\n\n== Control ==\nhelp ( "command" )\nstop\nuptime\n\n== Wallet ==\n' in text
     assert "echo" not in text
     assert executor.execute('{"method":"help","params":["nosuch"],"id":1}', "/", "") == (
