@@ -11,14 +11,15 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
 
-from harness import Server, Standin, rpcauth_line
+from harness import RealNode, Server, Standin, rpcauth_line, start_backend
 
 
 @pytest.fixture(scope="module")
-def node_and_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Standin, Server]]:
-    """The spec's default node: regtest at height 210, `-rpcuser=u -rpcpassword=p`."""
+def node_and_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Standin | RealNode, Server]]:
+    """The spec's default node: regtest at height 210, `-rpcuser=u -rpcpassword=p`; a real bitcoin-node when
+    BITCOIN_NODE is set."""
     base = tmp_path_factory.mktemp("e2e")
-    node = Standin(base / "node.sock", blocks=210).start()
+    node = start_backend(base / "node.sock", blocks=210)
     server = Server(base / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"])
     try:
         server.start()
@@ -31,11 +32,11 @@ def node_and_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
 
 
 @pytest.fixture(scope="module")
-def whitelist_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Standin, Server]]:
+def whitelist_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Standin | RealNode, Server]]:
     """The spec's whitelist node (§6 cases 103-112): rpcauth users a/pa and b/pb, a whitelisted, cookie on,
-    height 0."""
+    height 0 (our server enforces the whitelist; the node behind it runs without one)."""
     base = tmp_path_factory.mktemp("e2e-wl")
-    node = Standin(base / "node.sock", blocks=0).start()
+    node = start_backend(base / "node.sock", blocks=0)
     server = Server(
         base / "data",
         node.socket_path,

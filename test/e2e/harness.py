@@ -177,3 +177,110 @@ def env_with_repo() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+# -- a real bitcoin-node, when BITCOIN_NODE names one ------------------------------------------------------------
+_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+def _bech32_polymod(values: list[int]) -> int:
+    generators = [0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3]
+    chk = 1
+    for value in values:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ value
+        for i in range(5):
+            chk ^= generators[i] if (top >> i) & 1 else 0
+    return chk
+
+
+def regtest_p2wpkh_address(program: bytes) -> str:
+    """BIP173 address for a version-0 witness program on regtest (hrp `bcrt`)."""
+    hrp = "bcrt"
+    data = [0]
+    acc = bits = 0
+    for byte in program:
+        acc = (acc << 8) | byte
+        bits += 8
+        while bits >= 5:
+            bits -= 5
+            data.append((acc >> bits) & 31)
+    if bits:
+        data.append((acc << (5 - bits)) & 31)
+    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+    polymod = _bech32_polymod(expanded + data + [0] * 6) ^ 1
+    checksum = [(polymod >> 5 * (5 - i)) & 31 for i in range(6)]
+    return hrp + "1" + "".join(_BECH32[d] for d in data + checksum)
+
+
+@dataclass
+class RealNode:
+    """bitcoin-node with -ipcbind and its own RPC port (-server=1) so answers can be compared with ours.
+
+    Mines `blocks` blocks into wallet `w` (when the node has wallet support) like the capture node of the
+    compat spec, else to a fixed address.
+    """
+
+    binary: str
+    socket_path: Path
+    blocks: int = 210
+    rpcport: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def datadir(self) -> Path:
+        return self.socket_path.parent / "node-data"
+
+    def start(self) -> RealNode:
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        cmd = [self.binary, "-regtest", f"-datadir={self.datadir}", f"-ipcbind=unix:{self.socket_path}",
+               "-listen=0", "-server=1", f"-rpcport={self.rpcport}", "-rpcuser=u", "-rpcpassword=p",
+               "-printtoconsole=0", "-fallbackfee=0.0001"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_for(self._rpc_ready, 60, "bitcoin-node", self.proc)
+        address = regtest_p2wpkh_address(bytes(20))
+        created = self.rpc("createwallet", ["w"])
+        if created.get("error") is None:
+            address = self.rpc("getnewaddress", [], "/wallet/w")["result"]
+        if self.blocks:
+            self.rpc("generatetoaddress", [self.blocks, address])
+        return self
+
+    def _rpc_ready(self) -> bool:
+        try:
+            return self.rpc("getblockcount").get("error") is None
+        except OSError:
+            return False
+
+    def rpc(self, method: str, params: list[object] | None = None, path: str = "/") -> dict:
+        import json
+
+        body = json.dumps({"method": method, "params": params or [], "id": 1}).encode()
+        raw = post(self.rpcport, body, path=path)
+        _, payload = raw.partition(b"\r\n\r\n")[::2]
+        return dict(json.loads(payload)) if payload else {"error": "no body"}
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def log_text(self) -> str:
+        path = self.datadir / "regtest" / "debug.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def real_node_binary() -> str | None:
+    return os.environ.get("BITCOIN_NODE") or None
+
+
+def start_backend(socket_path: Path, blocks: int = 210) -> Standin | RealNode:
+    """The node behind our server: a real bitcoin-node when BITCOIN_NODE is set, else the stand-in."""
+    binary = real_node_binary()
+    if binary:
+        return RealNode(binary, socket_path, blocks=blocks).start()
+    return Standin(socket_path, blocks=blocks).start()
