@@ -39,6 +39,7 @@ JSON_CONTENT = (("Content-Type", "application/json"),)
 AUTH_FAILURE_DELAY_S = 0.25  # bitcoind's deterrent against guessing, only for wrong credentials
 STANDIN_BLOCKS = 210
 STANDIN_DEMO_USER = ("u", "p")
+SHUTDOWN_TIMEOUT_S = 3.0
 
 
 class JsonRpcHttpHandler:
@@ -74,10 +75,10 @@ class Running:
     socket_dir: tempfile.TemporaryDirectory[str] | None
 
     async def aclose(self) -> None:
-        await self.server.aclose()
-        await self.client.aclose()
         if self.cookie is not None:
             self.cookie.remove()
+        await self.server.aclose()
+        await self.client.aclose()
         if self.standin is not None:
             await self.standin.aclose()
         if self.socket_dir is not None:
@@ -176,8 +177,30 @@ async def _main(settings: Settings) -> int:
         log.info("bitcoin-rpc-mp serving JSON-RPC on %s", endpoints)
         await stop.wait()
         log.info("shutting down")
-        await running.aclose()
+        try:
+            await asyncio.wait_for(running.aclose(), SHUTDOWN_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("shutdown took longer than %.0f s; exiting anyway", SHUTDOWN_TIMEOUT_S)
+        if not await _finish_tasks():
+            # A task parked in a Cap'n Proto wait that ignores cancellation would keep the loop from ever
+            # finishing; the cookie is already removed and the sockets closed, so leave now.
+            logging.shutdown()
+            os._exit(0)
     return 0
+
+
+async def _finish_tasks() -> bool:
+    """Cancel what is still running; True if every task ended within the grace period."""
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current]
+    for task in pending:
+        task.cancel()
+    if not pending:
+        return True
+    _, still_running = await asyncio.wait(pending, timeout=SHUTDOWN_TIMEOUT_S)
+    if still_running:
+        log.warning("%d task(s) did not end after cancellation: %s", len(still_running), still_running)
+    return not still_running
 
 
 def configure_logging(settings: Settings) -> None:

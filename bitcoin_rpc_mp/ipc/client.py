@@ -19,7 +19,6 @@ Must not import `http`, `jsonrpc`, `handlers` or `standin`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import sys
@@ -177,8 +176,8 @@ class NodeClient:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # a handshake call that ignores cancellation must not hold the whole shutdown
+            await asyncio.wait({task}, timeout=2.0)
         session, self._session = self._session, None
         if session is not None:
             session.close()

@@ -1,0 +1,162 @@
+"""Ratios, the printed table and the PNG chart of contrib/bench/run.py; pure apart from the chart file.
+
+Owns: turning the list of measured cells (one dict per target x workload x concurrency, as run.py collects
+them) into ratios against the two baselines, a plain-text table and a matplotlib chart. Imports nothing of
+bitcoin_rpc_mp; matplotlib is imported only inside `write_chart` (it is the optional `bench` extra).
+
+Ratio rules (documented in README.md):
+- `getblockhash`: our req/s / the raw IPC ceiling's calls/s of `Chain.findFirstBlockWithTimeAndHeight`
+  (ceiling `find`) at the same concurrency;
+- `passthrough`: our req/s / the ceiling's calls/s of `Rpc.executeRpc` with the same request text (`execute`)
+  at the same concurrency;
+- `batch`: our items/s (req/s x batch size) / the better of two raw ways to get the same 1000 answers: one
+  `Rpc.executeRpc` of the whole batch (`execute_batch`, same concurrency, items/s) and 1000 single `find` calls
+  (the best `find` calls/s over all concurrencies measured);
+- against bitcoind's own port: our req/s / bitcoind's req/s for the same workload and concurrency.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CEILING_METHOD", "compute_ratios", "format_table", "write_chart"]
+
+Cell = dict[str, Any]
+
+# workload -> the ceiling cells it is compared with (and drawn against)
+CEILING_METHOD = {"getblockhash": "find", "passthrough": "execute", "batch": "execute_batch"}
+
+
+def _find(cells: list[Cell], **match: Any) -> Cell | None:
+    for cell in cells:
+        if all(cell.get(k) == v for k, v in match.items()):
+            return cell
+    return None
+
+
+def _ratio(ours: float | None, base: float | None) -> float | None:
+    if ours is None or base is None or base <= 0:
+        return None
+    return ours / base
+
+
+def compute_ratios(cells: list[Cell]) -> list[dict[str, Any]]:
+    """One entry per (workload, concurrency) measured on our server, with both ratios (None if not measured)."""
+    out: list[dict[str, Any]] = []
+    for ours in cells:
+        if ours["target"] != "ours":
+            continue
+        workload, conc = ours["workload"], ours["concurrency"]
+        method = CEILING_METHOD[workload]
+        ceiling = _find(cells, target="ipc_ceiling", workload=method, concurrency=conc)
+        ceiling_value = ceiling["items_per_s"] if ceiling else None
+        ceiling_conc = conc if ceiling else None
+        if workload == "batch":
+            finds = [c for c in cells if c["target"] == "ipc_ceiling" and c["workload"] == "find"]
+            best = max(finds, key=lambda c: c["items_per_s"], default=None)
+            if best is not None and (ceiling_value is None or best["items_per_s"] > ceiling_value):
+                method, ceiling_value, ceiling_conc = "find", best["items_per_s"], best["concurrency"]
+        native = _find(cells, target="native", workload=workload, concurrency=conc)
+        out.append(
+            {
+                "workload": workload,
+                "concurrency": conc,
+                "vs_ipc_ceiling": _ratio(ours["items_per_s"], ceiling_value),
+                "ipc_ceiling_method": method,
+                "ipc_ceiling_concurrency": ceiling_conc,
+                "vs_native": _ratio(ours["req_per_s"], native["req_per_s"] if native else None),
+            }
+        )
+    return out
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def format_table(cells: list[Cell], ratios: list[dict[str, Any]]) -> str:
+    """The human-readable table run.py prints: every cell, then the ratios."""
+    header = (
+        f"{'workload':<13}{'conc':>5}  {'target':<12}{'req/s':>10}{'items/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'srv CPU us/req':>15}{'node CPU us/req':>16}{'RSS MiB':>9}{'errors':>7}"
+    )
+    lines = [header, "-" * len(header)]
+    order = {"ours": 0, "ipc_ceiling": 1, "native": 2}
+    for cell in sorted(cells, key=lambda c: (c["workload"], c["concurrency"], order.get(c["target"], 9))):
+        srv = cell.get("server_cpu_s_per_req")
+        node = cell.get("node_cpu_s_per_req")
+        rss = cell.get("server_rss_kib")
+        lines.append(
+            f"{cell['workload']:<13}{cell['concurrency']:>5}  {cell['target']:<12}"
+            f"{_fmt(cell['req_per_s'], '.0f'):>10}{_fmt(cell['items_per_s'], '.0f'):>11}"
+            f"{_fmt(cell['p50_ms'], '.2f'):>9}{_fmt(cell['p99_ms'], '.2f'):>9}"
+            f"{_fmt(srv * 1e6 if srv is not None else None, '.0f'):>15}"
+            f"{_fmt(node * 1e6 if node is not None else None, '.0f'):>16}"
+            f"{_fmt(rss / 1024 if rss is not None else None, '.1f'):>9}{cell['errors']:>7}"
+        )
+    lines.append("")
+    lines.append(f"{'workload':<13}{'conc':>5}  {'ours / raw IPC ceiling':>24}{'ours / bitcoind':>17}")
+    for r in ratios:
+        ceiling = _fmt(r["vs_ipc_ceiling"], ".2f") + "x" if r["vs_ipc_ceiling"] is not None else "-"
+        native = _fmt(r["vs_native"], ".2f") + "x" if r["vs_native"] is not None else "-"
+        lines.append(f"{r['workload']:<13}{r['concurrency']:>5}  {ceiling:>24}{native:>17}")
+    return "\n".join(lines)
+
+
+def write_chart(cells: list[Cell], path: Path, title: str) -> bool:
+    """Throughput (items/s) and p99 latency per concurrency, one row per workload. False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    workloads = [
+        w for w in ("getblockhash", "passthrough", "batch") if any(c["workload"] == w for c in cells)
+    ]
+    if not workloads:
+        return False
+    styles = {
+        "ours": ("bitcoin-rpc-mp", "tab:blue", "o"),
+        "ipc_ceiling": ("raw IPC ceiling", "tab:green", "s"),
+        "native": ("bitcoind HTTP", "tab:orange", "^"),
+    }
+    fig, axes = plt.subplots(len(workloads), 2, figsize=(11, 3.4 * len(workloads)), squeeze=False)
+    for row, workload in enumerate(workloads):
+        method = CEILING_METHOD[workload]
+        for target, (label, color, marker) in styles.items():
+            series_workload = method if target == "ipc_ceiling" else workload
+            series = sorted(
+                (c for c in cells if c["target"] == target and c["workload"] == series_workload),
+                key=lambda c: c["concurrency"],
+            )
+            if not series:
+                continue
+            xs = [c["concurrency"] for c in series]
+            axes[row][0].plot(xs, [c["items_per_s"] for c in series], marker=marker, color=color, label=label)
+            p99 = [(c["concurrency"], c["p99_ms"]) for c in series if c["p99_ms"] is not None]
+            if p99:
+                axes[row][1].plot(
+                    [x for x, _ in p99], [y for _, y in p99], marker=marker, color=color, label=label
+                )
+        unit = "getblockhash answers/s" if workload == "batch" else "req/s"
+        axes[row][0].set_title(f"{workload}: throughput")
+        axes[row][0].set_ylabel(unit)
+        axes[row][1].set_title(f"{workload}: p99 latency")
+        axes[row][1].set_ylabel("ms")
+        concurrencies = sorted({c["concurrency"] for c in cells})
+        for ax in axes[row]:
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(concurrencies, [str(c) for c in concurrencies])
+            ax.minorticks_off()
+            ax.set_xlabel("keep-alive connections")
+            ax.grid(True, alpha=0.3)
+            ax.set_ylim(bottom=0)
+            ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True

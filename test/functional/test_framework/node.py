@@ -1,0 +1,363 @@
+"""Process handles: the backend node (the stand-in, or a real ``bitcoin-node`` when ``BITCOIN_NODE`` is set)
+and our server (``bitcoin-rpc-mp``) in front of it.
+
+Owns: ``BackendNode`` (start/stop/kill/restart on one Unix socket, readiness by the ``Listening for IPC requests``
+line or the socket file), ``RpcServer`` (bitcoind-style command line, readiness when the port answers and the
+node is connected, ``-28`` waited out; cookie helpers; ``/proc`` figures), ``server_command``. Both keep their
+stdout/stderr in files and can print their tails. Never imports ``bitcoin_rpc_mp``: the server is driven
+through its command line only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from test_framework.authproxy import AuthServiceProxy, JSONRPCException
+from test_framework.rawhttp import RawHttpConnection, RawResponse, build_request
+from test_framework.util import ROOT, get_free_port, port_answers
+
+LISTENING_LINE = "Listening for IPC requests on address unix:"
+
+
+def server_command() -> list[str]:
+    """The server's command: ``$BITCOIN_RPC_MP``, else the venv's console script, else ``python -m``."""
+    override = os.environ.get("BITCOIN_RPC_MP")
+    if override:
+        return [override]
+    script = Path(sys.executable).parent / "bitcoin-rpc-mp"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "bitcoin_rpc_mp"]
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+class ManagedProcess:
+    """A child process whose stdout/stderr go to files in ``logdir`` (appended across restarts)."""
+
+    def __init__(self, name: str, logdir: Path, log: logging.Logger) -> None:
+        self.name = name
+        self.logdir = logdir
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+        self.stdout_path = logdir / f"{name}.stdout"
+        self.stderr_path = logdir / f"{name}.stderr"
+        self.starts = 0
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, f"{self.name} not started"
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def _spawn(self, argv: list[str]) -> None:
+        assert not self.running, f"{self.name} already running"
+        self.starts += 1
+        marker = f"\n=== {self.name} start #{self.starts}: {' '.join(argv)} ===\n".encode()
+        with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
+            out.write(marker)
+            err.write(marker)
+            out.flush()
+            err.flush()
+            self.process = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                            env=_child_env(), cwd=str(ROOT))
+        self.log.debug("started %s pid %d: %s", self.name, self.process.pid, " ".join(argv))
+
+    def signal(self, sig: int) -> None:
+        if self.running:
+            assert self.process is not None
+            self.process.send_signal(sig)
+
+    def kill(self) -> None:
+        """SIGKILL and reap."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM, wait (SIGKILL after ``timeout``); returns the exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.log.warning("%s did not exit within %.0f s of SIGTERM: killing it", self.name, timeout)
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def returncode(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def _read(self, path: Path) -> str:
+        try:
+            return path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def output(self) -> str:
+        """Everything this process (all its runs) wrote to stdout and stderr."""
+        return self._read(self.stdout_path) + self._read(self.stderr_path)
+
+    def last_run_output(self) -> str:
+        """stdout + stderr of the latest run only."""
+        marker = f"=== {self.name} start #{self.starts}:"
+        parts = []
+        for path in (self.stdout_path, self.stderr_path):
+            text = self._read(path)
+            index = text.rfind(marker)
+            parts.append(text[index:] if index >= 0 else text)
+        return "\n".join(parts)
+
+    def tails(self, lines: int = 40) -> str:
+        chunks = []
+        for path in (self.stdout_path, self.stderr_path, *self.extra_logs()):
+            text = self._read(path)
+            if text.strip():
+                # Start markers of earlier runs only crowd out the output: keep the latest one.
+                all_lines = [line for line in text.split("\n") if line.strip()]
+                last_marker = max((i for i, line in enumerate(all_lines) if line.startswith("=== ")), default=-1)
+                kept = [line for i, line in enumerate(all_lines) if i == last_marker or not line.startswith("=== ")]
+                tail = "\n".join(kept[-lines:])
+                chunks.append(f"----- {path} (last {lines} lines) -----\n{tail}")
+        return "\n".join(chunks) if chunks else f"----- {self.name}: no output -----"
+
+    def extra_logs(self) -> list[Path]:
+        return []
+
+    def fd_count(self) -> int:
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+    def thread_count(self) -> int:
+        return len(os.listdir(f"/proc/{self.pid}/task"))
+
+
+class BackendNode(ManagedProcess):
+    """The node behind our server: the stand-in by default, a real ``bitcoin-node`` if ``BITCOIN_NODE`` is set."""
+
+    def __init__(self, workdir: Path, log: logging.Logger, *, blocks: int = 0, variant: str | None = None,
+                 extra_args: list[str] | None = None) -> None:
+        super().__init__("node", workdir, log)
+        self.workdir = workdir
+        self.socket_path = workdir / "node.sock"
+        self.datadir = workdir / "node"
+        self.blocks = blocks
+        self.variant = variant
+        self.extra_args = list(extra_args or [])
+        self.binary = os.environ.get("BITCOIN_NODE") or None
+        self.ready_at: float | None = None
+
+    @property
+    def is_standin(self) -> bool:
+        return self.binary is None
+
+    def command(self, extra_args: list[str]) -> list[str]:
+        if self.binary is None:
+            argv = [sys.executable, "-m", "bitcoin_rpc_mp.standin", "--socket", str(self.socket_path),
+                    "--blocks", str(self.blocks)]
+            if self.variant:
+                argv += ["--variant", self.variant]
+            return argv + extra_args
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        return [self.binary, "-regtest", f"-datadir={self.datadir}", f"-ipcbind=unix:{self.socket_path}",
+                "-listen=0", "-server=0", "-printtoconsole=0", *extra_args]
+
+    def start(self, extra_args: list[str] | None = None, *, wait: bool = True, timeout: float = 60.0) -> None:
+        """Start the node; a stale socket file left by a killed node is removed first (as a supervisor would)."""
+        if extra_args is not None:
+            self.extra_args = list(extra_args)
+        args = self.extra_args if self.is_standin else _without_standin_options(self.extra_args)
+        try:
+            self.socket_path.unlink()
+        except FileNotFoundError:
+            pass
+        self.ready_at = None
+        self._spawn(self.command(args))
+        if wait:
+            self.wait_ready(timeout)
+
+    def is_ready(self) -> bool:
+        if self.socket_path.exists() or LISTENING_LINE in self.last_run_output():
+            if self.ready_at is None:
+                self.ready_at = time.monotonic()
+            return True
+        return False
+
+    def wait_ready(self, timeout: float = 60.0) -> float:
+        """Wait for the listening line or the socket file; returns the monotonic time it was seen."""
+        deadline = time.monotonic() + timeout
+        while not self.is_ready():
+            if not self.running:
+                raise AssertionError(f"node exited with code {self.returncode()} before listening")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"node not listening on {self.socket_path} after {timeout:.0f} s")
+            time.sleep(0.005)
+        assert self.ready_at is not None
+        return self.ready_at
+
+    def extra_logs(self) -> list[Path]:
+        return [self.datadir / "regtest" / "debug.log"] if self.binary else []
+
+
+def _without_standin_options(args: list[str]) -> list[str]:
+    """Drop the stand-in's ``--name [value]`` options (e.g. ``--delay-ms 150``); keep bitcoind-style ``-name``."""
+    kept: list[str] = []
+    skip_value = False
+    for arg in args:
+        if skip_value:
+            skip_value = False
+            if not arg.startswith("-"):
+                continue
+        if arg.startswith("--"):
+            skip_value = "=" not in arg
+            continue
+        kept.append(arg)
+    return kept
+
+
+class RpcServer(ManagedProcess):
+    """Our server, started with bitcoind-style options against ``socket_path``."""
+
+    def __init__(self, workdir: Path, log: logging.Logger, *, socket_path: Path, name: str = "server") -> None:
+        super().__init__(name, workdir, log)
+        self.socket_path = socket_path
+        self.datadir = workdir / "rpc"
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        self.port = get_free_port()
+        self.host = "127.0.0.1"
+        self.args: list[str] = []
+        self.credentials: tuple[str, str] | None = ("u", "p")
+
+    @property
+    def chain_dir(self) -> Path:
+        return self.datadir / "regtest"
+
+    @property
+    def cookie_path(self) -> Path:
+        return self.chain_dir / ".cookie"
+
+    def base_args(self) -> list[str]:
+        return ["-regtest", f"-datadir={self.datadir}", f"-ipcconnect=unix:{self.socket_path}",
+                f"-rpcport={self.port}", "-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1"]
+
+    def start(self, extra_args: list[str] | None = None, *, userpass: tuple[str, str] | None = ("u", "p"),
+              credentials: tuple[str, str] | None = None, wait: bool = True, wait_for_node: bool = True,
+              timeout: float = 60.0) -> None:
+        """Start the server.
+
+        ``userpass`` adds ``-rpcuser/-rpcpassword`` (None: the scenario supplies its own auth options).
+        ``credentials`` are what the framework's own proxy uses (default: ``userpass``; if both are None, the
+        cookie file).
+        ``wait``: until the port answers; ``wait_for_node``: also until a call no longer gets -28.
+        """
+        self.args = list(extra_args or [])
+        argv = [*server_command(), *self.base_args()]
+        if userpass is not None:
+            argv += [f"-rpcuser={userpass[0]}", f"-rpcpassword={userpass[1]}"]
+        argv += self.args
+        self.credentials = credentials if credentials is not None else userpass
+        self._spawn(argv)
+        if wait:
+            self.wait_for_port(timeout)
+            if wait_for_node:
+                self.wait_for_rpc(timeout)
+
+    def wait_for_port(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not port_answers(self.host, self.port):
+            if not self.running:
+                raise AssertionError(f"server exited with code {self.returncode()} before serving")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server port {self.port} not answering after {timeout:.0f} s")
+            time.sleep(0.02)
+
+    def auth(self) -> tuple[str, str]:
+        if self.credentials is not None:
+            return self.credentials
+        return self.read_cookie()
+
+    def read_cookie(self) -> tuple[str, str]:
+        user, _, password = self.cookie_path.read_text().partition(":")
+        return user, password
+
+    def wait_for_rpc(self, timeout: float = 60.0) -> None:
+        """Wait until ``getblockcount`` answers (not -28, not a refused connection), as bitcoind tests do."""
+        deadline = time.monotonic() + timeout
+        last_error = ""
+        while True:
+            if not self.running:
+                raise AssertionError(f"server exited with code {self.returncode()}")
+            try:
+                if self.credentials is None and not self.cookie_path.exists():
+                    raise FileNotFoundError(self.cookie_path)
+                proxy = self.proxy(timeout=5)
+                proxy.getblockcount()
+                proxy.close()
+                return
+            except JSONRPCException as exc:
+                if exc.error.get("code") != -28:
+                    raise
+                last_error = str(exc)
+            except OSError as exc:
+                last_error = repr(exc)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server never ready ({last_error}) after {timeout:.0f} s")
+            time.sleep(0.05)
+
+    def url(self, user: str | None = None, password: str | None = None, path: str = "/") -> str:
+        from urllib.parse import quote
+
+        if user is None or password is None:
+            user, password = self.auth()
+        return f"http://{quote(user, safe='')}:{quote(password, safe='')}@{self.host}:{self.port}{path}"
+
+    def proxy(self, user: str | None = None, password: str | None = None, *, path: str = "/",
+              timeout: float = 30.0, jsonrpc_version: str = "2.0") -> AuthServiceProxy:
+        return AuthServiceProxy(self.url(user, password, path), timeout=timeout, jsonrpc_version=jsonrpc_version)
+
+    def raw(self, timeout: float = 10.0) -> RawHttpConnection:
+        return RawHttpConnection(self.host, self.port, timeout)
+
+    def post(self, body: bytes | str, *, auth: tuple[str, str] | str | bool | None = True, path: str = "/",
+             version: str = "HTTP/1.1", headers: list[tuple[str, str]] | None = None,
+             method: str = "POST", timeout: float = 30.0) -> RawResponse:
+        """One request on a fresh connection (``auth=True``: the framework's credentials); returns the reply."""
+        credentials = self.auth() if auth is True else (None if auth is False else auth)
+        with self.raw(timeout) as conn:
+            conn.send(build_request(method, path, body, version=version, auth=credentials, headers=headers))
+            return conn.read_response()
+
+    def assert_start_raises_init_error(self, extra_args: list[str], expected_msg: str, *,
+                                       userpass: tuple[str, str] | None = ("u", "p"), timeout: float = 30.0) -> None:
+        """Start with ``extra_args`` and check the server exits non-zero with ``expected_msg`` in its output."""
+        self.start(extra_args, userpass=userpass, wait=False)
+        assert self.process is not None
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"server did not fail to start with {extra_args}") from None
+        output = self.last_run_output()
+        if code == 0:
+            raise AssertionError(f"server exited 0 with {extra_args}, expected an init error\n{output}")
+        if expected_msg not in output:
+            raise AssertionError(f"expected {expected_msg!r} in the server's output, got:\n{output}")
+
+    def extra_logs(self) -> list[Path]:
+        return [self.chain_dir / "debug.log"]
+
