@@ -28,8 +28,10 @@ def ascii_lower(text: str) -> str:
 def find_header(headers: Headers, name: str) -> str | None:
     """Value of the first header called `name` (ASCII case-insensitive), or None."""
     wanted = ascii_lower(name)
+    size = len(name)
     for key, value in headers:
-        if ascii_lower(key) == wanted:
+        # Only names of the right length are folded: this runs for every request and most names differ.
+        if len(key) == size and (key == name or ascii_lower(key) == wanted):
             return value
     return None
 

@@ -51,6 +51,7 @@ class HttpProtocol(asyncio.Protocol):
         self._last_activity = 0.0
         self._idle_handle: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- asyncio.Protocol -------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -64,6 +65,7 @@ class HttpProtocol(asyncio.Protocol):
             transport.abort()
             return
         self._transport = transport
+        self._loop = asyncio.get_running_loop()
         self._peer = f"[{host}]:{peer[1]}" if ":" in host else f"{host}:{peer[1]}"
         self._registry.add(self)
         self._touch()
@@ -125,7 +127,8 @@ class HttpProtocol(asyncio.Protocol):
             return
         self._busy = True
         self._read_while_busy = 0
-        self._task = asyncio.get_running_loop().create_task(self._run(request, slot, early))
+        assert self._loop is not None
+        self._task = self._loop.create_task(self._run(request, slot, early))
 
     async def _run(self, request: Request, slot: asyncio.Future[None] | None, early: Response | None) -> None:
         started = slot is None
@@ -168,7 +171,8 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- timers and closing ----------------------------------------------------------------------------
     def _touch(self) -> None:
-        self._last_activity = asyncio.get_running_loop().time()
+        if self._loop is not None:
+            self._last_activity = self._loop.time()
 
     def _arm_idle_timer(self, delay: float | None = None) -> None:
         if self._idle_timeout_s <= 0 or self._closed:

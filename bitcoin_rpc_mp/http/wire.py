@@ -37,9 +37,24 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+_last_date: tuple[int, str] = (-1, "")
+
+
 def format_http_date(now: float) -> str:
-    """RFC 1123 date in GMT from whole seconds, e.g. `Tue, 24 Nov 2026 17:31:06 GMT` (locale-independent)."""
-    t = time.gmtime(int(now // 1))
+    """RFC 1123 date in GMT from whole seconds, e.g. `Tue, 24 Nov 2026 17:31:06 GMT` (locale-independent).
+
+    The text of the current second is kept: every reply of that second reuses it."""
+    global _last_date
+    second = int(now // 1)
+    if _last_date[0] == second:
+        return _last_date[1]
+    text = _format_date(second)
+    _last_date = (second, text)
+    return text
+
+
+def _format_date(second: int) -> str:
+    t = time.gmtime(second)
     return (
         f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
         f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"

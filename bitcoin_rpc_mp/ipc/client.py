@@ -264,6 +264,12 @@ class NodeClient:
     async def _lease(self, interface: str, long: bool) -> tuple[Session, Lease]:
         """A live session offering `interface` and a Thread on it; waits (up to reconnect_timeout_s) through
         reconnects."""
+        session = self._session
+        if session is not None and not session.lost.is_set() and getattr(session, interface.lower()) is not None:
+            try:  # the common case: connected, nothing to wait for but a Thread
+                return session, await session.pool.acquire(long)
+            except (PoolClosed, NodeDisconnected):
+                pass
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.reconnect_timeout_s
         while True:
