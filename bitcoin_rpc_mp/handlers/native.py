@@ -167,10 +167,13 @@ async def _getblock(parsed: object, ctx: NativeContext) -> bytes:
 
 # -- waits (Mining.waitTipChanged; timeouts in milliseconds) ---------------------------------------------------
 def _parse_timeout(value: JsonValue) -> float:
-    timeout = 0 if value is None else get_int(value)
-    if timeout < 0:
+    return float(0 if value is None else get_int(value))
+
+
+def _check_timeout(timeout_ms: float) -> None:
+    """Raised by the method itself, not by argument parsing: our text is bitcoind's, no pass-through."""
+    if timeout_ms < 0:
         raise RpcError(RpcErrorCode.RPC_MISC_ERROR, "Negative timeout")
-    return float(timeout)
 
 
 def _parse_waitfornewblock(values: list[JsonValue]) -> object:
@@ -189,6 +192,7 @@ async def _current_tip(ctx: NativeContext) -> tuple[bytes, int]:
 async def _waitfornewblock(parsed: object, ctx: NativeContext) -> bytes:
     assert isinstance(parsed, tuple)
     timeout_ms, current = parsed
+    _check_timeout(timeout_ms)
     tip = await _current_tip(ctx)
     wait_from = current if current is not None else tip[0]
     changed = await ctx.client.wait_tip_changed(wait_from, timeout_ms or MAX_WAIT_MS)
@@ -197,6 +201,7 @@ async def _waitfornewblock(parsed: object, ctx: NativeContext) -> bytes:
 
 
 async def _wait_until(ctx: NativeContext, timeout_ms: float, done: Callable[[tuple[bytes, int]], bool]) -> bytes:
+    _check_timeout(timeout_ms)
     tip = await _current_tip(ctx)
     deadline = None if timeout_ms == 0 else time.monotonic() + timeout_ms / 1000
     while not done(tip):

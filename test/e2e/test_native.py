@@ -253,3 +253,54 @@ def test_the_node_survived_the_hostile_run(hostile_target: tuple[Standin, Server
                  headers={"Authorization": "Basic dTpw"})
     assert json.loads(conn.getresponse().read())["result"] == GENESIS
     assert Path(node.socket_path).exists()
+
+
+# -- waits through Mining.waitTipChanged -----------------------------------------------------------------------
+def test_waits_wake_on_a_new_block_and_never_starve_short_calls(tmp_path: Path) -> None:
+    """Eight waitfornewblock calls (more than the 4 node Threads of the short-call pool) are parked on Threads
+    of their own: getblockcount keeps answering at once; a mined block wakes every wait with the new tip."""
+    node = Standin(tmp_path / "node.sock", blocks=10).start()
+    server = Server(tmp_path / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
+    try:
+        replies: list[tuple[int, dict]] = []
+        waiters = [
+            threading.Thread(target=lambda: replies.append(rpc(server.port, "waitfornewblock", [20000])))
+            for _ in range(8)
+        ]
+        for waiter in waiters:
+            waiter.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert rpc(server.port, "getblockcount")[1]["result"] == 10
+        assert time.monotonic() - started < 0.5, "a short call waited behind the long waits"
+        assert not replies, "nothing mined yet: every wait is still waiting"
+        assert node.proc is not None
+        os.kill(node.proc.pid, signal.SIGUSR1)  # the stand-in mines one block
+        for waiter in waiters:
+            waiter.join(10)
+        assert len(replies) == 8
+        _, tip = rpc(server.port, "getbestblockhash")
+        assert all(r == (200, {"result": {"hash": tip["result"], "height": 11}, "error": None, "id": 1})
+                   for r in replies)
+        # a wait with a timeout and no new block returns the unchanged tip after the timeout
+        started = time.monotonic()
+        status, reply = rpc(server.port, "waitfornewblock", [300])
+        assert 0.25 <= time.monotonic() - started < 2
+        assert reply["result"] == {"hash": tip["result"], "height": 11}
+        status, reply = rpc(server.port, "waitfornewblock", [-1])
+        assert (status, reply["error"]) == (500, {"code": -1, "message": "Negative timeout"})
+    finally:
+        server.stop()
+        node.stop()
+
+
+def test_submitblock_without_rpc_is_method_not_found(tmp_path: Path) -> None:
+    """ipc-protocol §11: submitblock is not exact over Mining.submitBlock, so nodes without Rpc get -32601."""
+    node = Standin(tmp_path / "node.sock", blocks=1, variant="v31").start()
+    server = Server(tmp_path / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
+    try:
+        status, reply = rpc(server.port, "submitblock", ["00"])
+        assert (status, reply["error"]) == (404, {"code": -32601, "message": "Method not found"})
+    finally:
+        server.stop()
+        node.stop()
