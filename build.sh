@@ -50,21 +50,26 @@ ensure_venv() {
 }
 
 install() {
-    local extras="$1" stamp="$VENV/.installed-$1"
+    # $1: extras ("" for the server alone). A stamp per extras set records the pyproject.toml it installed;
+    # the test install (a superset) also satisfies `run`.
+    local extras="$1" want stamp
     ensure_venv
-    local want
     want=$(sha256sum pyproject.toml | cut -c1-16)
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-        return 0
+    for stamp in "$VENV/.installed-$extras" "$VENV/.installed-test,bench"; do
+        if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+            return 0
+        fi
+    done
+    log "installing bitcoin-rpc-mp${extras:+[$extras]} into .venv (first run takes a minute)"
+    local spec="."
+    [ -n "$extras" ] && spec=".[$extras]"
+    if ! { "$PY" -m pip install --disable-pip-version-check --upgrade pip &&
+        "$PY" -m pip install --disable-pip-version-check -e "$spec"; } >"$VENV/install.log" 2>&1; then
+        tail -n 30 "$VENV/install.log" >&2
+        log "pip install failed; the whole log is $VENV/install.log"
+        exit 1
     fi
-    log "installing bitcoin-rpc-mp[$extras] into .venv (first run takes a minute)"
-    "$PY" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-    if [ -n "$extras" ]; then
-        "$PY" -m pip install -q --disable-pip-version-check -e ".[$extras]"
-    else
-        "$PY" -m pip install -q --disable-pip-version-check -e .
-    fi
-    echo "$want" >"$stamp"
+    echo "$want" >"$VENV/.installed-$extras"
 }
 
 check() {

@@ -25,10 +25,9 @@ def node_and_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         server.start()
         yield node, server
     finally:
-        server.stop()
+        code = server.stop()
         node.stop()
-        if server.proc is not None and server.proc.returncode not in (0, None):
-            print(server.log_text()[-4000:])
+    assert code == 0, "bitcoin-rpc-mp must exit cleanly on SIGTERM:\n" + server.log_text()[-4000:]
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +47,10 @@ def whitelist_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     )
     try:
         server.start()
+        assert (server.datadir / "regtest" / ".cookie").exists()
         yield node, server
     finally:
-        server.stop()
+        code = server.stop()
         node.stop()
+    assert code == 0, "bitcoin-rpc-mp must exit cleanly on SIGTERM:\n" + server.log_text()[-4000:]
+    assert not (server.datadir / "regtest" / ".cookie").exists(), "the cookie is removed on a clean exit"

@@ -60,7 +60,11 @@ class Standin:
                "--blocks", str(self.blocks), "--variant", self.variant, *self.extra]
         log = open(self.socket_path.with_suffix(".log"), "wb")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-        _wait_for(self.socket_path.exists, 30, "stand-in node", self.proc)
+        try:
+            _wait_for(self.socket_path.exists, 30, "stand-in node", self.proc)
+        except BaseException:
+            self.stop(signal.SIGKILL)
+            raise
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
@@ -92,9 +96,13 @@ class Server:
                f"-ipcconnect=unix:{self.socket_path}", f"-rpcport={self.port}", *self.args]
         log = open(self.datadir / "server.log", "wb")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-        _wait_for(self._accepting, 30, "bitcoin-rpc-mp", self.proc)
-        if self.wait_for_node:
-            _wait_for(lambda: "node offers:" in self.log_text(), 30, "bitcoin-rpc-mp connecting to the node", self.proc)
+        try:
+            _wait_for(self._accepting, 30, "bitcoin-rpc-mp", self.proc)
+            if self.wait_for_node:
+                _wait_for(lambda: "node offers:" in self.log_text(), 30, "bitcoin-rpc-mp connecting to the node", self.proc)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _accepting(self) -> bool:
