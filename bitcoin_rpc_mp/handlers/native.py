@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ..ipc.capabilities import NodeCapabilities
 from ..ipc.client import NodeClient
 from ..jsonrpc.errors import RpcError, RpcErrorCode
-from ..jsonrpc.reader import JsonValue
+from ..jsonrpc.reader import JsonObject, JsonValue, read_json
 from ..jsonrpc.writer import write_json
 from . import helptext
 from .params import RpcArg, check_params, get_int
@@ -54,7 +54,6 @@ class NativeMethod:
     parse: Parser
     execute: Runner
     local_only: bool = False  # a method of ours that the node does not have
-    with_rpc: bool = True  # answer natively even when the node could answer through Rpc
 
     def available(self, caps: NodeCapabilities) -> bool:
         return self.needs <= caps.interfaces
@@ -64,8 +63,6 @@ class NativeMethod:
         return helptext.HELP[self.name]
 
     async def run(self, params: JsonValue, ctx: NativeContext) -> bytes:
-        if not self.with_rpc and "Rpc" in ctx.caps.interfaces:
-            raise PassThrough
         try:
             values = check_params(self.name, self.args, params, self.help)
             parsed = self.parse(values)
@@ -252,20 +249,54 @@ def _parse_help(values: list[JsonValue]) -> object:
     return values[0] if values else None
 
 
-async def _help(command: object, ctx: NativeContext) -> bytes:
-    methods = [m for m in NATIVE_METHODS.values() if m.available(ctx.caps) and m.name != "help"]
-    methods.append(NATIVE_METHODS["help"])
-    if command is None:
-        by_category: dict[str, list[NativeMethod]] = {}
-        for method in sorted(methods, key=lambda m: m.name):
+def _overview_line(method: NativeMethod) -> str:
+    return method.help.split("\n", 1)[0]
+
+
+def _overview(methods: list[NativeMethod]) -> str:
+    """bitcoind's `help` listing: sections by category (sorted), one synopsis line per command (sorted),
+    hidden commands left out."""
+    by_category: dict[str, list[NativeMethod]] = {}
+    for method in sorted(methods, key=lambda m: m.name):
+        if method.category != "Hidden":
             by_category.setdefault(method.category, []).append(method)
-        sections = []
-        for category in sorted(by_category):
-            lines = [f"== {category} =="]
-            lines += [m.help.split("\n", 1)[0] for m in by_category[category]]
-            sections.append("\n".join(lines))
-        return json_str("\n\n".join(sections))
+    return "\n\n".join(
+        "\n".join([f"== {category} ==", *(_overview_line(m) for m in by_category[category])])
+        for category in sorted(by_category)
+    )
+
+
+def add_to_overview(node_help: str, methods: list[NativeMethod]) -> str:
+    """The node's own listing with our methods (which the node does not know) put in their sections."""
+    sections = {}
+    for block in node_help.split("\n\n"):
+        header, _, body = block.partition("\n")
+        sections[header] = [line for line in body.split("\n") if line]
     for method in methods:
+        lines = sections.setdefault(f"== {method.category} ==", [])
+        lines.append(_overview_line(method))
+        lines.sort()
+    return "\n\n".join("\n".join([header, *lines]) for header, lines in sorted(sections.items()))
+
+
+async def _help(command: object, ctx: NativeContext) -> bytes:
+    available = [m for m in NATIVE_METHODS.values() if m.available(ctx.caps)]
+    if "Rpc" in ctx.caps.interfaces:
+        # The node's help is exact for everything it runs; only our own methods are added or answered here.
+        ours = {m.name: m for m in available if m.local_only}
+        if command is None:
+            reply = await ctx.client.execute_rpc('{"method":"help","params":[],"id":1}', ctx.uri, ctx.user)
+            node_reply = read_json(reply.encode("utf-8"))
+            node_help = node_reply.get("result") if isinstance(node_reply, JsonObject) else None
+            if not isinstance(node_help, str):
+                raise PassThrough
+            return json_str(add_to_overview(node_help, list(ours.values())))
+        if isinstance(command, str) and command in ours:
+            return json_str(ours[command].help)
+        raise PassThrough
+    if command is None:
+        return json_str(_overview(available))
+    for method in available:
         if method.name == command:
             return json_str(method.help)
     raise RpcError(RpcErrorCode.RPC_MISC_ERROR, f"help: unknown command: {command}")
@@ -329,7 +360,7 @@ _METHODS = (
 
 # `help` is ours only on nodes without Rpc (with Rpc the node's own help is exact and complete).
 _HELP = NativeMethod(
-    "help", "Control", frozenset(), (RpcArg("command", "str", optional=True),), _parse_help, _help, with_rpc=False
+    "help", "Control", frozenset(), (RpcArg("command", "str", optional=True),), _parse_help, _help
 )
 NATIVE_METHODS: dict[str, NativeMethod] = {m.name: m for m in (*_METHODS, _HELP)}
 

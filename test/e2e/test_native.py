@@ -92,10 +92,20 @@ def test_detects_the_variant_and_serves_what_it_can(variant_server: tuple[str, S
     status, reply = rpc(port, "waitforblockheight", [5, 1000])
     assert status == 200 and reply["result"] == {"hash": best["result"], "height": 210}
 
+    if has_rpc and has_chain:
+        # the node's own listing, with our initmessage added to its Control section
+        status, reply = rpc(port, "help")
+        control = reply["result"].split("== Control ==\n")[1].split("\n\n")[0].splitlines()
+        assert 'initmessage "message"' in control and control == sorted(control)
+        assert "getblockcount" in reply["result"] and "uptime" in control
+        assert rpc(port, "help", ["initmessage"])[1]["result"].startswith('initmessage "message"\n')
+        assert rpc(port, "help", ["getblockcount"])[1]["result"].startswith("getblockcount\n")
     if not has_rpc:
+        assert rpc(port, "help", ["echoipc"])[1]["result"].startswith('echoipc "arg"\n')
         status, reply = rpc(port, "help")
         listed = {line.split(" ")[0] for line in reply["result"].splitlines() if line and not line.startswith("==")}
-        expected = {"getblockcount", "getbestblockhash", "echoipc", "waitfornewblock", "waitforblock",
+        # echoipc is a hidden command: answered, but not listed (as in bitcoind)
+        expected = {"getblockcount", "getbestblockhash", "waitfornewblock", "waitforblock",
                     "waitforblockheight", "help"}
         if has_chain:
             expected |= {"getblockhash", "getblock", "initmessage"}
