@@ -6,9 +6,7 @@ misunderstanding shared by the client and the double cannot hide.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import capnp
@@ -16,21 +14,6 @@ import pytest
 from standin_testing import Factory, RawClient
 
 from bitcoin_rpc_mp.standin.node import StandinNode
-
-
-@pytest.fixture
-async def kj() -> AsyncIterator[None]:
-    async with capnp.kj_loop():
-        yield
-
-
-@pytest.fixture
-def short_dir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="standin-", dir="/tmp"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
