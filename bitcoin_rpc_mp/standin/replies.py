@@ -231,8 +231,6 @@ METHODS: dict[str, Method] = {
             results=(
                 Result("STR_HEX", cond="for verbosity = 0",
                        description="A string that is serialized, hex-encoded data for block 'hash'"),
-                Result("OBJ", cond="for verbosity >= 1",
-                       description="The stand-in answers verbosity 0 only"),
             ),
             examples=_cli_rpc("getblock", _HASH_EXAMPLE),
         ),
