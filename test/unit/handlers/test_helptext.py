@@ -17,7 +17,7 @@ from bitcoin_rpc_mp.handlers.native import NATIVE_METHODS
 from bitcoin_rpc_mp.standin import replies
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "data"))
-import compat_cases  # noqa: E402
+import compat_cases
 
 
 def test_getblockcount_help_is_the_captured_one() -> None:
