@@ -16,13 +16,35 @@ from ..ipc.client import NodeClient
 from ..ipc.errors import IpcError, IpcTimeout, NodeDisconnected, NodeUnavailable, RemoteError
 from ..jsonrpc.dispatch import Outcome
 from ..jsonrpc.errors import RpcError, RpcErrorCode
-from ..jsonrpc.reader import JsonObject, JsonValue
+from ..jsonrpc.reader import JsonObject, JsonParseError, JsonValue, read_json
 from ..jsonrpc.request import Call
+from ..jsonrpc.writer import write_json
 from .native import LONG_METHODS, NATIVE_METHODS, NativeContext, PassThrough
 
 log = logging.getLogger("bitcoin_rpc_mp.handlers")
 
 METHOD_NOT_FOUND = RpcError(RpcErrorCode.RPC_METHOD_NOT_FOUND, "Method not found")
+
+
+def request_text(raw: bytes) -> str:
+    """The request as Cap'n Proto Text for `Rpc.executeRpc`: the original bytes whenever they are UTF-8.
+
+    UniValue also reads a few byte sequences that are not UTF-8 (overlong forms such as C0 80, surrogates
+    written as UTF-8); pycapnp cannot send those as Text. Such a body is written again from what it reads as
+    (first duplicate key and number text kept), which the node reads as the same value. Raises RpcError if
+    even that is not UTF-8 (code points above U+10FFFF, which UniValue accepts).
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return write_json(read_json(raw)).decode("utf-8")
+    except (UnicodeDecodeError, JsonParseError):
+        raise RpcError(
+            RpcErrorCode.RPC_INVALID_REQUEST,
+            "request holds text that is not UTF-8 and cannot be passed to bitcoin-node over IPC",
+        ) from None
 
 
 def warmup_error(client: NodeClient) -> RpcError:
@@ -61,9 +83,7 @@ class NodeExecutor:
                 except PassThrough:
                     pass
             if "Rpc" in caps.interfaces and (native is None or not native.local_only):
-                reply = await client.execute_rpc(
-                    raw.decode("utf-8"), uri, user, long=call.method in LONG_METHODS
-                )
+                reply = await client.execute_rpc(request_text(raw), uri, user, long=call.method in LONG_METHODS)
                 return Outcome(node_reply=reply.encode("utf-8"))
             return Outcome(error=METHOD_NOT_FOUND)
         except RpcError as exc:
@@ -92,7 +112,11 @@ class NodeExecutor:
                     if method in LONG_METHODS:
                         return None
         try:
-            reply = await self._client.execute_rpc(raw.decode("utf-8"), uri, user)
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # element by element, each written as UTF-8 where needed
+        try:
+            reply = await self._client.execute_rpc(text, uri, user)
         except (NodeUnavailable, NodeDisconnected):
             return None  # answered element by element, each with -28
         except IpcError:
