@@ -96,6 +96,9 @@ class NodeExecutor:
             return Outcome(error=RpcError(RpcErrorCode.RPC_MISC_ERROR, exc.message))
         except IpcError as exc:
             return Outcome(error=RpcError(RpcErrorCode.RPC_INTERNAL_ERROR, str(exc)))
+        except Exception as exc:  # a bug of ours: the client still gets a JSON-RPC error, the log the trace
+            log.exception("unexpected error while running %s", call.method)
+            return Outcome(error=RpcError(RpcErrorCode.RPC_MISC_ERROR, f"internal error in bitcoin-rpc-mp: {exc}"))
 
     async def execute_batch(self, calls: Sequence[JsonValue], raw: bytes, user: str, uri: str) -> bytes | None:
         """Forward a whole batch in one `executeRpc` when the node can run every element itself."""
