@@ -33,6 +33,7 @@ from test_framework.util import assert_equal, assert_less_than, wait_until
 REPLY_DEADLINE_S = 1.0
 RECOVERY_DEADLINE_S = 1.0
 FD_SLACK = 2
+RSS_SLACK_KIB = 16 * 1024  # allocator noise, not a leak: a leak per restart would show over 20
 THREAD_SLACK = 2
 HOLD_SESSION_S = 1.1
 
@@ -210,6 +211,7 @@ class IpcLifecycleTest(BitcoinTestFramework):
         self.call_until(True)
         fd_before = self.settled(self.server.fd_count)
         threads_before = self.settled(self.server.thread_count)
+        rss_before = self.server.rss_kib()
         held: list[float] = []
         rapid: list[float] = []
         for i in range(restarts):
@@ -232,17 +234,21 @@ class IpcLifecycleTest(BitcoinTestFramework):
         assert_equal(self.rpc.getblockcount(), self.num_blocks)
         fd_after = self.settled(self.server.fd_count)
         threads_after = self.settled(self.server.thread_count)
+        rss_after = self.server.rss_kib()
         for name, values in (("held", held), ("rapid", rapid)):
             if values:
                 self.figure(f"restart_recovery_{name}_s", f"min {min(values):.3f} median "
                             f"{statistics.median(values):.3f} max {max(values):.3f} over {len(values)} restarts")
         self.figure("server_fds", f"before {fd_before} after {fd_after}")
         self.figure("server_threads", f"before {threads_before} after {threads_after}")
+        self.figure("server_rss_kib", f"before {rss_before} after {rss_after}")
         assert_less_than(max(held + rapid), self.options.recovery_deadline)
         if fd_after > fd_before + FD_SLACK:
             raise AssertionError(f"server fds grew from {fd_before} to {fd_after} over {restarts} restarts")
         if threads_after > threads_before + THREAD_SLACK:
             raise AssertionError(f"server threads grew from {threads_before} to {threads_after}")
+        if rss_after > rss_before + RSS_SLACK_KIB:
+            raise AssertionError(f"server memory grew from {rss_before} to {rss_after} KiB over {restarts} restarts")
 
 if __name__ == "__main__":
     IpcLifecycleTest().main()

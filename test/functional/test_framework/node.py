@@ -146,6 +146,14 @@ class ManagedProcess:
     def thread_count(self) -> int:
         return len(os.listdir(f"/proc/{self.pid}/task"))
 
+    def rss_kib(self) -> int:
+        """Resident memory of the process (VmRSS), in KiB."""
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError(f"no VmRSS for pid {self.pid}")
+
 
 class BackendNode(ManagedProcess):
     """The node behind our server: the stand-in by default, a real ``bitcoin-node`` if ``BITCOIN_NODE`` is set."""
