@@ -13,6 +13,7 @@ import hmac
 import logging
 import os
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -109,6 +110,24 @@ async def start_standin(blocks: int = STANDIN_BLOCKS) -> tuple[Any, str, tempfil
     return node, path, socket_dir
 
 
+def socket_permission_warnings(socket_path: str) -> list[str]:
+    """Whoever can open the node's IPC socket controls the node without authentication (ipc-protocol.md §1):
+    say so when the socket or its directory is writable by others."""
+    path = socket_path.removeprefix("unix:")
+    warnings = []
+    for target, what in ((path, "IPC socket"), (os.path.dirname(path) or ".", "directory of the IPC socket")):
+        try:
+            mode = os.stat(target).st_mode
+        except OSError:
+            continue  # not there yet: checked again by nobody, the node creates it 0700
+        if mode & stat.S_IWOTH and not (what.startswith("directory") and mode & stat.S_ISVTX):
+            warnings.append(
+                f"the {what} {target} is writable by every user: anyone who can open the socket controls "
+                "bitcoin-node without authentication; restrict its permissions (bitcoin-node creates it 0700)"
+            )
+    return warnings
+
+
 async def serve(settings: Settings) -> Running:
     """Start everything; return once the HTTP endpoints are bound (the node may still be away)."""
     standin = None
@@ -123,6 +142,8 @@ async def serve(settings: Settings) -> Running:
         standin, socket_path, socket_dir = await start_standin()
         log.info("stand-in node listening on unix:%s", socket_path)
     for warning in settings.warnings:
+        log.warning("%s", warning)
+    for warning in socket_permission_warnings(socket_path):
         log.warning("%s", warning)
 
     client = NodeClient(
