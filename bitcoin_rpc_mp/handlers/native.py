@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ..ipc.capabilities import NodeCapabilities
 from ..ipc.client import NodeClient
@@ -21,9 +20,6 @@ from ..jsonrpc.reader import JsonObject, JsonValue, read_json
 from ..jsonrpc.writer import write_json
 from . import helptext
 from .params import RpcArg, check_params, get_int
-
-if TYPE_CHECKING:
-    from .registry import NodeExecutor
 
 MAX_WAIT_MS = 1.7976931348623157e308  # "no limit": the node caps it at 100 years
 
@@ -38,7 +34,6 @@ class NativeContext:
     caps: NodeCapabilities
     user: str
     uri: str
-    executor: NodeExecutor
 
 
 Parser = Callable[[list[JsonValue]], object]

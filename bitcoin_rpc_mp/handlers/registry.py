@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from ..ipc.capabilities import NodeCapabilities
 from ..ipc.client import NodeClient
 from ..ipc.errors import IpcError, IpcTimeout, NodeDisconnected, NodeUnavailable, RemoteError
 from ..jsonrpc.dispatch import Outcome
@@ -63,10 +62,6 @@ class NodeExecutor:
         self._client = client
         self._native = native  # False: everything the node can run goes through Rpc (-noipcnative)
 
-    def served_methods(self, caps: NodeCapabilities) -> list[str]:
-        """Methods we can answer natively against a node with these capabilities."""
-        return sorted(name for name, method in NATIVE_METHODS.items() if method.available(caps))
-
     async def execute(self, call: Call, raw: bytes, user: str, uri: str) -> Outcome:
         client = self._client
         caps = client.capabilities
@@ -77,7 +72,7 @@ class NodeExecutor:
             native = None
         try:
             if native is not None and native.available(caps):
-                ctx = NativeContext(client=client, caps=caps, user=user, uri=uri, executor=self)
+                ctx = NativeContext(client=client, caps=caps, user=user, uri=uri)
                 try:
                     return Outcome(result=await native.run(call.params, ctx))
                 except PassThrough:
