@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..jsonrpc.errors import RpcError, RpcErrorCode
-from ..jsonrpc.reader import JsonNumber, JsonObject, JsonValue
+from ..jsonrpc.reader import JsonNumber, JsonObject, JsonValue, univalue_type_name
 from ..jsonrpc.writer import quote_string
 
 ArgType = Literal["num", "str", "hex", "bool", "obj", "arr", "amount", "range", "num_or_bool", "any"]
@@ -54,21 +54,6 @@ class RpcArg:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self.name.split("|"))
-
-
-def univalue_type_name(value: JsonValue) -> str:
-    """UniValue's uvTypeName of a value."""
-    if value is None:
-        return "null"
-    if value is True or value is False:
-        return "bool"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, JsonObject | dict):
-        return "object"
-    return "number"
 
 
 def check_params(

@@ -21,7 +21,7 @@ from .envelope import (
     top_level_error_reply,
 )
 from .errors import RpcError, RpcErrorCode
-from .reader import JsonObject, JsonParseError, JsonValue, read_json_spans
+from .reader import JsonObject, JsonParseError, JsonValue, read_json_spans, univalue_type_name
 from .request import BatchState, Call, RequestParseError, parse_request
 
 
@@ -62,16 +62,6 @@ class Whitelist(Protocol):
 
 FORBIDDEN = RpcReply(403, None)
 NO_CONTENT = RpcReply(204, None)
-
-_UNIVALUE_TYPE_NAMES = {type(None): "null", bool: "bool", str: "string", list: "array"}
-
-
-def univalue_type_name(value: JsonValue) -> str:
-    if isinstance(value, JsonObject):
-        return "object"
-    name = _UNIVALUE_TYPE_NAMES.get(type(value))
-    return name if name is not None else "number"
-
 
 class Dispatcher:
     def __init__(self, executor: Executor, whitelist: Whitelist) -> None:

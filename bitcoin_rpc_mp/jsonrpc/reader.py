@@ -173,6 +173,21 @@ JsonValue: TypeAlias = "bool | JsonNumber | str | list[JsonValue] | JsonObject |
 Spans: TypeAlias = list[tuple[int, int]]
 
 
+def univalue_type_name(value: JsonValue) -> str:
+    """UniValue's uvTypeName of a value, as its type errors print it."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "bool"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, JsonObject | dict):
+        return "object"
+    return "number"
+
+
 def read_json(data: bytes) -> JsonValue:
     """Read `data` as UniValue::read does; raise `JsonParseError` where it returns false."""
     result = _read_fast(data, False)
