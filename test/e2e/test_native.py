@@ -21,7 +21,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import Server, Standin, post, split_response
+from harness import (
+    RealNode,
+    Server,
+    Standin,
+    post,
+    real_node_binary,
+    regtest_p2wpkh_address,
+    split_response,
+    start_backend,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +46,19 @@ EXPECTED_INTERFACES = {
 }
 
 
+# With BITCOIN_NODE set, the real node joins the variants: its interfaces are whatever it offers.
+VARIANTS = [*EXPECTED_INTERFACES, *(["real"] if real_node_binary() else [])]
+
+
+def offered_interfaces(server: Server) -> set[str]:
+    line = next(x for x in server.log_text().splitlines() if "node offers:" in x)
+    return set(re.search(r"node offers: ([^(]*)", line).group(1).replace(" ", "").split(","))  # type: ignore[union-attr]
+
+
+def expected_interfaces(variant: str, server: Server) -> set[str]:
+    return offered_interfaces(server) if variant == "real" else EXPECTED_INTERFACES[variant]
+
+
 def rpc(port: int, method: str, params: object = None, *, version: str | None = None) -> tuple[int, dict]:
     request: dict[str, object] = {"method": method, "id": 1}
     if params is not None:
@@ -47,11 +69,15 @@ def rpc(port: int, method: str, params: object = None, *, version: str | None = 
     return int(head.split(b" ")[1]), json.loads(body)
 
 
-@pytest.fixture(scope="module", params=list(EXPECTED_INTERFACES))
+@pytest.fixture(scope="module", params=VARIANTS)
 def variant_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Server]]:
     variant = request.param
     base = tmp_path_factory.mktemp(f"variant-{variant}")
-    node = Standin(base / "node.sock", blocks=210, variant=variant).start()
+    node: Standin | RealNode
+    if variant == "real":
+        node = start_backend(base / "node.sock", blocks=210)
+    else:
+        node = Standin(base / "node.sock", blocks=210, variant=variant).start()
     server = Server(base / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
     try:
         yield variant, server
@@ -62,9 +88,11 @@ def variant_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
 
 def test_detects_the_variant_and_serves_what_it_can(variant_server: tuple[str, Server]) -> None:
     variant, server = variant_server
-    line = next(x for x in server.log_text().splitlines() if "node offers:" in x)
-    offered = set(re.search(r"node offers: ([^(]*)", line).group(1).replace(" ", "").split(","))  # type: ignore[union-attr]
-    assert offered == EXPECTED_INTERFACES[variant], line
+    offered = offered_interfaces(server)
+    if variant == "real":
+        assert {"Echo", "Mining"} <= offered
+    else:
+        assert offered == EXPECTED_INTERFACES[variant]
     has_rpc, has_chain = "Rpc" in offered, "Chain" in offered
     port = server.port
 
@@ -119,7 +147,7 @@ def test_getblock_verbosity_zero_is_the_real_block(variant_server: tuple[str, Se
     import hashlib
 
     variant, server = variant_server
-    interfaces = EXPECTED_INTERFACES[variant]
+    interfaces = expected_interfaces(variant, server)
     if not interfaces & {"Chain", "Rpc"}:
         # neither path exists on this node: bitcoind's answer for a method it does not have
         status, reply = rpc(server.port, "getblock", [GENESIS, 0])
@@ -138,9 +166,11 @@ def test_getblock_verbosity_zero_is_the_real_block(variant_server: tuple[str, Se
 
 # -- native vs pass-through ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def native_and_passthrough(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Standin, Server, Server]]:
+def native_and_passthrough(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Standin | RealNode, Server, Server]]:
     base = tmp_path_factory.mktemp("native-vs-passthrough")
-    node = Standin(base / "node.sock", blocks=210).start()
+    node = start_backend(base / "node.sock", blocks=210)
     native = Server(base / "native", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
     passthrough = Server(base / "pass", node.socket_path, ["-rpcuser=u", "-rpcpassword=p", "-noipcnative"]).start()
     try:
@@ -175,7 +205,7 @@ CORPUS = [
 
 @pytest.mark.parametrize("body", CORPUS)
 def test_native_answers_are_byte_identical_to_the_nodes(
-    body: str, native_and_passthrough: tuple[Standin, Server, Server]
+    body: str, native_and_passthrough: tuple[Standin | RealNode, Server, Server]
 ) -> None:
     _, native, passthrough = native_and_passthrough
     ours = post(native.port, body.encode())
@@ -213,17 +243,32 @@ def _with_short_waits(method: str, params: object) -> object:
     return params
 
 
-@pytest.fixture(scope="module", params=["pr29409", "pr29409-2025-02"])
-def hostile_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Standin, Server]]:
+@pytest.fixture(scope="module", params=["pr29409", "pr29409-2025-02", *(["real"] if real_node_binary() else [])])
+def hostile_target(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Standin | RealNode, Server]]:
     base = tmp_path_factory.mktemp(f"hostile-{request.param}")
-    node = Standin(base / "node.sock", blocks=20, variant=request.param).start()
+    node: Standin | RealNode
+    if request.param == "real":
+        node = start_backend(base / "node.sock", blocks=20)
+    else:
+        node = Standin(base / "node.sock", blocks=20, variant=request.param).start()
     server = Server(base / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
     stop = threading.Event()
 
     def reorg_loop() -> None:
+        """Blocks and reorgs all the time: the stand-in by signals, a real node by its own RPC port."""
         assert node.proc is not None
+        address = regtest_p2wpkh_address(bytes(20))
         while not stop.wait(0.05):
-            os.kill(node.proc.pid, signal.SIGUSR2 if time.monotonic() % 1 < 0.5 else signal.SIGUSR1)
+            reorg = time.monotonic() % 1 < 0.5
+            if isinstance(node, RealNode):
+                if reorg:
+                    tip = node.rpc("getbestblockhash")["result"]
+                    node.rpc("invalidateblock", [tip])
+                node.rpc("generatetoaddress", [2 if reorg else 1, address])
+            else:
+                os.kill(node.proc.pid, signal.SIGUSR2 if reorg else signal.SIGUSR1)
 
     churn = threading.Thread(target=reorg_loop, daemon=True)
     churn.start()
@@ -239,7 +284,7 @@ def hostile_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(method=methods, params=json_params, version=st.sampled_from([None, "2.0"]))
 def test_hostile_params_get_bitcoind_errors_and_the_node_lives(
-    hostile_target: tuple[Standin, Server], method: str, params: object, version: str | None
+    hostile_target: tuple[Standin | RealNode, Server], method: str, params: object, version: str | None
 ) -> None:
     node, server = hostile_target
     params = _with_short_waits(method, params)
@@ -255,7 +300,7 @@ def test_hostile_params_get_bitcoind_errors_and_the_node_lives(
         assert status == 200 and "result" in reply
 
 
-def test_the_node_survived_the_hostile_run(hostile_target: tuple[Standin, Server]) -> None:
+def test_the_node_survived_the_hostile_run(hostile_target: tuple[Standin | RealNode, Server]) -> None:
     node, server = hostile_target
     assert node.proc is not None and node.proc.poll() is None
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
