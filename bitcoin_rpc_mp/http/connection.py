@@ -65,6 +65,7 @@ _UINT64_MAX = 2**64 - 1
 
 # bitcoind's TrimString/whitespace set: space, \f, \n, \r, \t, \v
 _WHITESPACE = b" \f\n\r\t\v"
+_WHITESPACE_RE = re.compile(rb"[ \f\n\r\t\v]")
 _VERSION_RE = re.compile(rb"HTTP/1\.([0-9])")
 _DECIMAL_RE = re.compile(r"[0-9]+")
 _HEX_RE = re.compile(rb"[0-9A-Fa-f]+")
@@ -302,7 +303,7 @@ class HttpConnection:
         if transfer_encoding is not None and ascii_lower(transfer_encoding) == "chunked":
             self._state = _State.CHUNK_SIZE
             return False
-        lengths = [v for k, v in self._headers if ascii_lower(k) == "content-length"]
+        lengths = [v for k, v in self._headers if len(k) == 14 and ascii_lower(k) == "content-length"]
         if not lengths:
             return True
         if any(v != lengths[0] for v in lengths):
@@ -337,7 +338,7 @@ def _parse_header_line(line: bytes) -> tuple[str, str]:
     name = line[:colon]
     if not name:
         raise BadRequest("Empty HTTP header name")
-    if any(c in _WHITESPACE for c in name):
+    if _WHITESPACE_RE.search(name) is not None:
         raise BadRequest("Invalid header field-name contains whitespace")
     value = line[colon + 1 :].strip(_WHITESPACE)
     return name.decode("latin-1"), value.decode("latin-1")
