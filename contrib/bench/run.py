@@ -66,6 +66,22 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # processes and /proc
 
 
+def _rate_fields(result: dict[str, Any], items: int) -> dict[str, Any]:
+    """Throughput, latency and error fields shared by our cells and the ceiling's."""
+    return {
+        "items_per_request": items,
+        "duration_s": result["duration_s"],
+        "req_per_s": result["req_per_s"],
+        "items_per_s": result["req_per_s"] * items,
+        "p50_ms": result["p50_ms"],
+        "p99_ms": result["p99_ms"],
+        "mean_ms": result["mean_ms"],
+        "max_ms": result["max_ms"],
+        "errors": sum(result["errors"].values()),
+        "error_detail": result["errors"],
+    }
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -409,16 +425,7 @@ class Bench:
             "concurrency": concurrency,
             "tool": result["tool"],
             "requests": requests,
-            "items_per_request": items,
-            "duration_s": result["duration_s"],
-            "req_per_s": result["req_per_s"],
-            "items_per_s": result["req_per_s"] * items,
-            "p50_ms": result["p50_ms"],
-            "p99_ms": result["p99_ms"],
-            "mean_ms": result["mean_ms"],
-            "max_ms": result["max_ms"],
-            "errors": sum(result["errors"].values()),
-            "error_detail": result["errors"],
+            **_rate_fields(result, items),
             "server_cpu_s": cpu,
             "server_cpu_s_per_req": cpu / requests if cpu is not None and requests else None,
             "server_rss_kib": proc_status_kib(pid, "VmRSS") if pid else None,
@@ -473,16 +480,7 @@ class Bench:
             "concurrency": concurrency,
             "tool": f"ipc_ceiling.py ({result['discipline']}, {result['threads']} threads)",
             "requests": calls,
-            "items_per_request": items,
-            "duration_s": result["duration_s"],
-            "req_per_s": result["req_per_s"],
-            "items_per_s": result["req_per_s"] * items,
-            "p50_ms": result["p50_ms"],
-            "p99_ms": result["p99_ms"],
-            "mean_ms": result["mean_ms"],
-            "max_ms": result["max_ms"],
-            "errors": sum(result["errors"].values()),
-            "error_detail": result["errors"],
+            **_rate_fields(result, items),
             # the ceiling process is client and "server" at once: its own CPU per call
             "server_cpu_s": result["client_cpu_s"],
             "server_cpu_s_per_req": result["client_cpu_s_per_call"],
