@@ -58,6 +58,7 @@ def compute_ratios(cells: list[Cell]) -> list[dict[str, Any]]:
             if best is not None and (ceiling_value is None or best["items_per_s"] > ceiling_value):
                 method, ceiling_value, ceiling_conc = "find", best["items_per_s"], best["concurrency"]
         native = _find(cells, target="native", workload=workload, concurrency=conc)
+        floor = _find(cells, target="floor", workload=workload, concurrency=conc)
         out.append(
             {
                 "workload": workload,
@@ -66,6 +67,10 @@ def compute_ratios(cells: list[Cell]) -> list[dict[str, Any]]:
                 "ipc_ceiling_method": method,
                 "ipc_ceiling_concurrency": ceiling_conc,
                 "vs_native": _ratio(ours["req_per_s"], native["req_per_s"] if native else None),
+                "vs_floor": _ratio(ours["req_per_s"], floor["req_per_s"] if floor else None),
+                "floor_vs_ipc_ceiling": _ratio(
+                    floor["items_per_s"] if floor else None, ceiling_value if workload != "batch" else None
+                ),
             }
         )
     return out
@@ -82,7 +87,7 @@ def format_table(cells: list[Cell], ratios: list[dict[str, Any]]) -> str:
         f"{'srv CPU us/req':>15}{'node CPU us/req':>16}{'RSS MiB':>9}{'errors':>7}"
     )
     lines = [header, "-" * len(header)]
-    order = {"ours": 0, "ipc_ceiling": 1, "native": 2}
+    order = {"ours": 0, "floor": 1, "ipc_ceiling": 2, "native": 3}
     for cell in sorted(cells, key=lambda c: (c["workload"], c["concurrency"], order.get(c["target"], 9))):
         srv = cell.get("server_cpu_s_per_req")
         node = cell.get("node_cpu_s_per_req")
@@ -96,11 +101,18 @@ def format_table(cells: list[Cell], ratios: list[dict[str, Any]]) -> str:
             f"{_fmt(rss / 1024 if rss is not None else None, '.1f'):>9}{cell['errors']:>7}"
         )
     lines.append("")
-    lines.append(f"{'workload':<13}{'conc':>5}  {'ours / raw IPC ceiling':>24}{'ours / bitcoind':>17}")
+    lines.append(
+        f"{'workload':<13}{'conc':>5}  {'ours / raw IPC ceiling':>24}{'ours / bitcoind':>17}"
+        f"{'ours / floor':>14}{'floor / ceiling':>17}"
+    )
     for r in ratios:
-        ceiling = _fmt(r["vs_ipc_ceiling"], ".2f") + "x" if r["vs_ipc_ceiling"] is not None else "-"
-        native = _fmt(r["vs_native"], ".2f") + "x" if r["vs_native"] is not None else "-"
-        lines.append(f"{r['workload']:<13}{r['concurrency']:>5}  {ceiling:>24}{native:>17}")
+        cols = [
+            _fmt(r.get(key), ".2f") + "x" if r.get(key) is not None else "-"
+            for key in ("vs_ipc_ceiling", "vs_native", "vs_floor", "floor_vs_ipc_ceiling")
+        ]
+        lines.append(
+            f"{r['workload']:<13}{r['concurrency']:>5}  {cols[0]:>24}{cols[1]:>17}{cols[2]:>14}{cols[3]:>17}"
+        )
     return "\n".join(lines)
 
 
@@ -122,6 +134,7 @@ def write_chart(cells: list[Cell], path: Path, title: str) -> bool:
         "ours": ("bitcoin-rpc-mp", "tab:blue", "o"),
         "ipc_ceiling": ("raw IPC ceiling", "tab:green", "s"),
         "native": ("bitcoind HTTP", "tab:orange", "^"),
+        "floor": ("floor front end (no checks)", "tab:gray", "v"),
     }
     fig, axes = plt.subplots(len(workloads), 2, figsize=(11, 3.4 * len(workloads)), squeeze=False)
     for row, workload in enumerate(workloads):

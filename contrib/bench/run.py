@@ -58,6 +58,8 @@ __all__ = ["main"]
 WORKLOADS = ("getblockhash", "passthrough", "batch")
 # workload -> the raw IPC loop measured next to it: the IPC call our server makes for that request
 CEILING_FOR = {"getblockhash": "find", "passthrough": "execute", "batch": "execute_batch"}
+# workloads the floor front end (floor_server.py) can answer
+FLOOR_WORKLOADS = ("getblockhash",)
 DEFAULT_CONCURRENCY = (1, 16, 64)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -395,6 +397,7 @@ class Bench:
     cells: list[dict[str, Any]] = field(default_factory=list)
     server_pid: int | None = None
     node_pid: int | None = None
+    floor_pid: int | None = None
 
     def log(self, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -406,7 +409,7 @@ class Bench:
     def measure_http(
         self, target: Target, workload: str, bodies: list[str], concurrency: int, items: int
     ) -> dict[str, Any]:
-        pid = self.server_pid if target.name == "ours" else self.args.native_pid
+        pid = {"ours": self.server_pid, "floor": self.floor_pid}.get(target.name, self.args.native_pid)
         node_pid = self.node_pid
         cpu0 = proc_cpu_seconds(pid) if pid else None
         node0 = proc_cpu_seconds(node_pid) if node_pid else None
@@ -494,6 +497,40 @@ class Bench:
             f"  ceiling {name:<13}c={concurrency:<3} {cell['req_per_s']:9.0f} calls/s  p99 {cell['p99_ms']:8.2f} ms"
         )
         return cell
+
+
+def start_floor(bench: Bench, procs: Processes, args: argparse.Namespace) -> Target:
+    """Start contrib/bench/floor_server.py on the same node and Thread count; its Target (no credentials)."""
+    port = free_port()
+    floor = procs.start(
+        "floor front end",
+        [
+            sys.executable,
+            str(HERE / "floor_server.py"),
+            "--socket",
+            args.node_socket,
+            "--port",
+            str(port),
+            "--threads",
+            str(args.ipc_threads),
+            "--variant",
+            args.variant,
+        ],
+        bench.workdir / "floor.log",
+    )
+    bench.floor_pid = floor.proc.pid
+    target = Target("floor", f"http://127.0.0.1:{port}/")
+    deadline = time.monotonic() + 30
+    while True:
+        if floor.proc.poll() is not None:
+            fail(f"the floor front end exited with {floor.proc.returncode}", floor)
+        try:
+            rpc(target.url, "getblockhash", [0])
+            return target
+        except (OSError, RuntimeError, ValueError):
+            if time.monotonic() > deadline:
+                fail("the floor front end did not answer within 30 s", floor)
+            time.sleep(0.1)
 
 
 def profile_server(
@@ -665,6 +702,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-ceiling", action="store_true", help="skip the raw IPC ceiling")
     parser.add_argument(
+        "--no-floor", action="store_true", help="skip the floor front end (contrib/bench/floor_server.py)"
+    )
+    parser.add_argument(
         "--profile",
         metavar="WORKLOAD:CONC",
         help="afterwards, sample our server with py-spy under this cell (e.g. getblockhash:16)",
@@ -761,6 +801,18 @@ def main(argv: list[str] | None = None) -> int:
         targets = [ours]
         if args.native_url:
             targets.append(Target("native", args.native_url))
+        floor: Target | None = None
+        floor_identical: bool | None = None
+        if not args.no_floor and any(w in FLOOR_WORKLOADS for w in args.workload_list):
+            floor = start_floor(bench, procs, args)
+            # the floor must do the same job: the same JSON body for the same request
+            floor_identical = all(
+                check_workload(ours, w, bodies[w][k]) == check_workload(floor, w, bodies[w][k])
+                for w in FLOOR_WORKLOADS
+                for k in range(min(3, len(bodies[w])))
+            )
+            if not floor_identical:
+                fail("the floor front end answers differently from our server", *procs.items)
         identical: dict[str, bool] = {}
         for workload in args.workload_list:
             first = check_workload(ours, workload, bodies[workload][0])
@@ -770,7 +822,7 @@ def main(argv: list[str] | None = None) -> int:
             f"bench: node {node_kind} ({args.node_socket}), tip {tip}, server pid {bench.server_pid}, "
             f"load generator {args.loadgen_tool}, {args.duration:g} s per cell"
         )
-        for target in targets:
+        for target in [*targets, *([floor] if floor is not None else [])]:
             if args.duration >= 1:  # warm-up, not recorded
                 warm = bench.measure_http(target, "getblockhash", bodies["getblockhash"], 16, 1)
                 bench.cells.remove(warm)
@@ -781,6 +833,8 @@ def main(argv: list[str] | None = None) -> int:
             for concurrency in args.concurrency_list:
                 for target in targets:
                     bench.measure_http(target, workload, bodies[workload], concurrency, items)
+                if floor is not None and workload in FLOOR_WORKLOADS:
+                    bench.measure_http(floor, workload, bodies[workload], concurrency, items)
                 if not args.no_ceiling:
                     name = CEILING_FOR[workload]
                     bench.measure_ceiling(name, concurrency, bodies[workload][0], items)
@@ -803,6 +857,7 @@ def main(argv: list[str] | None = None) -> int:
             "batch_size": args.batch_size,
             "native_url_given": bool(args.native_url),
             "native_replies_identical": identical or None,
+            "floor_replies_identical": floor_identical,
             "server_peak_rss_kib": server_hwm,
             "python": platform.python_version(),
             "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",

@@ -128,6 +128,21 @@ def test_ratios_pick_the_matching_baselines() -> None:
     assert by_key[("batch", 16)]["ipc_ceiling_method"] == "execute_batch"
     table = report.format_table(cells, report.compute_ratios(cells))
     assert "0.90x" in table and "0.30x" in table
+    assert by_key[("getblockhash", 16)]["vs_floor"] is None
+
+
+def test_floor_ratios_are_against_the_floor_and_the_ceiling() -> None:
+    cells = [
+        _cell("ours", "getblockhash", 16, 900.0),
+        _cell("floor", "getblockhash", 16, 1200.0),
+        _cell("ipc_ceiling", "find", 16, 1500.0),
+    ]
+    (ratio,) = report.compute_ratios(cells)
+    assert ratio["vs_ipc_ceiling"] == pytest.approx(900.0 / 1500.0)
+    assert ratio["vs_floor"] == pytest.approx(900.0 / 1200.0)
+    assert ratio["floor_vs_ipc_ceiling"] == pytest.approx(1200.0 / 1500.0)
+    table = report.format_table(cells, [ratio])
+    assert "0.75x" in table and "0.80x" in table
 
 
 @pytest.mark.timeout(60)
@@ -165,13 +180,15 @@ def test_harness_end_to_end(tmp_path: Path) -> None:
         ("ipc_ceiling", "find"),
         ("ipc_ceiling", "execute"),
         ("ipc_ceiling", "execute_batch"),
+        ("floor", "getblockhash"),
     }
+    assert results["meta"]["floor_replies_identical"] is True
     for cell in results["cells"]:
         assert cell["concurrency"] == 1
         assert cell["requests"] > 0 and cell["req_per_s"] > 0, cell
         assert cell["errors"] == 0, cell
         assert cell["p50_ms"] <= cell["p99_ms"]
-        if cell["target"] == "ours":
+        if cell["target"] in ("ours", "floor"):
             assert cell["server_cpu_s_per_req"] is not None and cell["server_cpu_s_per_req"] >= 0
             assert cell["server_rss_kib"] > 0
     assert {r["workload"] for r in results["ratios"]} == {"getblockhash", "passthrough", "batch"}
