@@ -3,7 +3,7 @@
 Owns: the public facade of the IPC layer — one supervisor task per client (`reconnect.Supervisor`) keeping a
 `handshake.Session` up, the routing of every call to a node Thread (`threads.ThreadPool`), per-call timeouts,
 and the guarantee that every method raises only `ipc.errors` types (plus ValueError/TypeError for bad arguments,
-before anything is sent): `connection.map_exceptions()` is the one translation of `capnp.KjException`, socket
+before anything is sent): `connection.translate_kj_exception` is the one translation of `capnp.KjException`, socket
 errors surface as `NodeUnavailable` once the reconnect wait runs out, and call timeouts become `IpcTimeout` here.
 
 Concurrency: no lock around the connection; each call awaits its own reply on its own Thread lease. Long waits
@@ -27,7 +27,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bitcoin_rpc_mp.ipc.capabilities import NodeCapabilities
-from bitcoin_rpc_mp.ipc.connection import Connection, map_exceptions, parse_socket_address
+from bitcoin_rpc_mp.ipc.connection import (
+    Connection,
+    KjException,
+    parse_socket_address,
+    translate_kj_exception,
+)
 from bitcoin_rpc_mp.ipc.errors import (
     InterfaceMissing,
     IpcError,
@@ -92,6 +97,25 @@ class IpcStatistics:
     busy: int  # Threads with a call in flight
     calls_in_flight: int  # calls sent and not answered yet
     reconnects: int  # sessions established after the first one
+
+
+# Session attribute -> the interface's name in messages
+_INTERFACE_NAMES = {"chain": "Chain", "mining": "Mining", "rpc": "Rpc", "echo": "Echo"}
+
+
+class _Watchdog:
+    """The timer of one call with a timeout: when it fires, it cancels the calling task."""
+
+    __slots__ = ("fired", "task", "timer")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.fired = False
+        self.timer: asyncio.TimerHandle
+
+    def fire(self) -> None:
+        self.fired = True
+        self.task.cancel()
 
 
 def _check_hash(block_hash: bytes, what: str = "block hash") -> bytes:
@@ -263,9 +287,9 @@ class NodeClient:
 
     async def _lease(self, interface: str, long: bool) -> tuple[Session, Lease]:
         """A live session offering `interface` and a Thread on it; waits (up to reconnect_timeout_s) through
-        reconnects."""
+        reconnects. `interface` is the Session attribute: "chain", "mining", "rpc" or "echo"."""
         session = self._session
-        if session is not None and not session.lost.is_set() and getattr(session, interface.lower()) is not None:
+        if session is not None and not session.lost.is_set() and getattr(session, interface) is not None:
             try:  # the common case: connected, nothing to wait for but a Thread
                 return session, await session.pool.acquire(long)
             except (PoolClosed, NodeDisconnected):
@@ -276,8 +300,8 @@ class NodeClient:
             session = self._session
             if session is None or session.lost.is_set():
                 session = await self._wait_session(max(0.0, deadline - loop.time()))
-            if getattr(session, interface.lower()) is None:
-                raise InterfaceMissing(interface, session.capabilities.variant)
+            if getattr(session, interface) is None:
+                raise InterfaceMissing(_INTERFACE_NAMES[interface], session.capabilities.variant)
             try:
                 return session, await session.pool.acquire(long)
             except (PoolClosed, NodeDisconnected):
@@ -294,28 +318,39 @@ class NodeClient:
         long: bool = False,
         timeout_s: float | None = None,
     ) -> Any:
-        """Send one call: `send(object, context)` returns the pycapnp promise; returns its response."""
+        """Send one call: `send(object, context)` returns the pycapnp promise; returns its response.
+
+        The per-call timeout is one loop timer that cancels the calling task (asyncio.timeout does the same with
+        several objects and a reschedule per call; this path runs for every request)."""
         session, lease = await self._lease(interface, long)
-        target = getattr(session, interface.lower())
+        target = getattr(session, interface)
+        watchdog: _Watchdog | None = None
+        if timeout_s is not None:
+            task = asyncio.current_task()
+            if task is not None:
+                # The only suspension point until the timer is cancelled is the await below, so when it fires
+                # the task is waiting for the node's answer and the cancellation lands there.
+                watchdog = _Watchdog(task)
+                watchdog.timer = asyncio.get_running_loop().call_later(timeout_s, watchdog.fire)
         try:
-            with map_exceptions():
-                promise = send(target, lease.context)
-                if timeout_s is None:
-                    response = await promise
-                else:
-                    async with asyncio.timeout(timeout_s):
-                        response = await promise
-        except TimeoutError:
-            lease.retire()
-            raise IpcTimeout(
-                f"bitcoin-node did not answer {interface} within {timeout_s:g} s (thread {lease.slot.name} retired)"
-            ) from None
+            response = await send(target, lease.context)
+        except KjException as exc:
+            lease.release()
+            raise translate_kj_exception(exc) from exc
         except asyncio.CancelledError:
             lease.retire()  # the node may still be running it: do not queue behind it
+            if watchdog is not None and watchdog.fired and watchdog.task.uncancel() == 0:
+                raise IpcTimeout(
+                    f"bitcoin-node did not answer {_INTERFACE_NAMES[interface]} within {timeout_s:g} s "
+                    f"(thread {lease.slot.name} retired)"
+                ) from None
             raise
         except BaseException:
             lease.release()
             raise
+        finally:
+            if watchdog is not None:
+                watchdog.timer.cancel()
         lease.release()
         return response
 
@@ -331,14 +366,14 @@ class NodeClient:
             tip = await self.get_tip()
             return None if tip is None else tip[1]
         response = await self._call(
-            "Chain", lambda chain, ctx: chain.getHeight(context=ctx), timeout_s=self._short_timeout()
+            "chain", lambda chain, ctx: chain.getHeight(context=ctx), timeout_s=self._short_timeout()
         )
         return int(response.result) if response.hasResult else None
 
     async def get_tip(self) -> tuple[bytes, int] | None:
         """(hash, height) of the tip (Mining.getTip); None before the genesis block is loaded."""
         response = await self._call(
-            "Mining", lambda mining, ctx: mining.getTip(context=ctx), timeout_s=self._short_timeout()
+            "mining", lambda mining, ctx: mining.getTip(context=ctx), timeout_s=self._short_timeout()
         )
         if not response.hasResult:
             return None
@@ -355,7 +390,7 @@ class NodeClient:
         if height < 0 or height > MAX_HEIGHT:
             raise ValueError(f"height {height} is outside 0..{MAX_HEIGHT}")
         response = await self._call(
-            "Chain",
+            "chain",
             lambda chain, ctx: chain.findFirstBlockWithTimeAndHeight(
                 context=ctx, minTime=0, minHeight=height, block={"wantHash": True}
             ),
@@ -369,7 +404,7 @@ class NodeClient:
         """The serialised block (with witness) for a 32-byte internal-order hash, None if unknown (Chain.findBlock)."""
         value = _check_hash(block_hash)
         response = await self._call(
-            "Chain",
+            "chain",
             lambda chain, ctx: chain.findBlock(context=ctx, hash=value, block={"wantData": True}),
             timeout_s=self._short_timeout(),
         )
@@ -380,14 +415,14 @@ class NodeClient:
     async def echo(self, text: str) -> str:
         """Echo.echo: the node sends `text` back."""
         response = await self._call(
-            "Echo", lambda echo, ctx: echo.echo(context=ctx, echo=text), timeout_s=self._short_timeout()
+            "echo", lambda echo, ctx: echo.echo(context=ctx, echo=text), timeout_s=self._short_timeout()
         )
         return str(response.result)
 
     async def init_message(self, text: str) -> None:
         """Chain.initMessage: the node logs `init message: <text>`."""
         await self._call(
-            "Chain",
+            "chain",
             lambda chain, ctx: chain.initMessage(context=ctx, message=text),
             timeout_s=self._short_timeout(),
         )
@@ -406,7 +441,7 @@ class NodeClient:
         if self.call_timeout_s is not None and math.isfinite(timeout_ms):
             call_timeout = self.call_timeout_s + timeout / 1000.0
         response = await self._call(
-            "Mining",
+            "mining",
             lambda mining, ctx: mining.waitTipChanged(context=ctx, currentTip=tip, timeout=timeout),
             long=True,
             timeout_s=call_timeout,
@@ -422,7 +457,7 @@ class NodeClient:
         call timeout.
         """
         response = await self._call(
-            "Rpc",
+            "rpc",
             lambda rpc, ctx: rpc.executeRpc(context=ctx, request=request, uri=uri, user=user),
             long=long,
             timeout_s=None if long else self._short_timeout(),
@@ -432,7 +467,7 @@ class NodeClient:
     async def is_initial_block_download(self) -> bool:
         """Mining.isInitialBlockDownload."""
         response = await self._call(
-            "Mining",
+            "mining",
             lambda mining, ctx: mining.isInitialBlockDownload(context=ctx),
             timeout_s=self._short_timeout(),
         )

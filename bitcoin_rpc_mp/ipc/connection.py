@@ -21,7 +21,11 @@ import capnp
 
 from bitcoin_rpc_mp.ipc.errors import IpcError, NodeDisconnected, RemoteError
 
-__all__ = ["Connection", "map_exceptions", "parse_socket_address", "translate_kj_exception"]
+__all__ = ["Connection", "KjException", "map_exceptions", "parse_socket_address", "translate_kj_exception"]
+
+# The exception type pycapnp raises for every failed call; client.py's call path catches it directly (a
+# `with map_exceptions()` block costs a generator per call) and hands it to translate_kj_exception.
+KjException = capnp.KjException
 
 log = logging.getLogger(__name__)
 
