@@ -220,10 +220,34 @@ class HttpConnection:
         self._scan = self._pos
         return data
 
+    def _parse_head_whole(self) -> bool:
+        """Fast path for the common case: the whole head is buffered, at most 8192 bytes, its only line ends
+        are CRLF and it holds no CR elsewhere and no NUL. Then no length limit can be hit and each line is what
+        the line reader would produce, so the same checks run on the same lines in the same order.
+        Consumes the head and returns True; returns False (consuming nothing) in every other case."""
+        buf = self._buf
+        pos = self._pos
+        end = buf.find(b"\r\n\r\n", pos, pos + self._max_headers)
+        if end < 0:
+            return False
+        head = bytes(buf[pos:end])
+        crlf = head.count(b"\r\n")
+        if head.count(b"\r") != crlf or head.count(b"\n") != crlf or b"\0" in head:
+            return False
+        lines = head.split(b"\r\n")
+        self._parse_request_line(lines[0])
+        self._pos = self._scan = end + 4
+        self._headers = tuple([_parse_header_line_clean(line) for line in lines[1:]])
+        return True
+
     def _parse(self) -> Request | None:
         while True:
             state = self._state
             if state is _State.REQUEST_LINE:
+                if self._parse_head_whole():
+                    if self._start_body():
+                        return self._complete()
+                    continue
                 got = self._read_line()
                 if got is None:
                     return None
@@ -342,6 +366,18 @@ def _parse_header_line(line: bytes) -> tuple[str, str]:
         raise BadRequest("Invalid header field-name contains whitespace")
     value = line[colon + 1 :].strip(_WHITESPACE)
     return name.decode("latin-1"), value.decode("latin-1")
+
+
+def _parse_header_line_clean(line: bytes) -> tuple[str, str]:
+    """`_parse_header_line` for a line known to hold no CR and no NUL (the fast path checked the whole head)."""
+    name, colon, value = line.partition(b":")
+    if not colon:
+        raise BadRequest("HTTP header missing colon (:)")
+    if not name:
+        raise BadRequest("Empty HTTP header name")
+    if _WHITESPACE_RE.search(name) is not None:
+        raise BadRequest("Invalid header field-name contains whitespace")
+    return name.decode("latin-1"), value.strip(_WHITESPACE).decode("latin-1")
 
 
 def _parse_chunk_size(line: bytes) -> int:

@@ -68,6 +68,11 @@ class Request:
         return wants_keep_alive(self.version, self.header("Connection"))
 
 
+# Header tuples that passed Response's checks (bounded: handlers that build headers per request just miss it).
+_VALID_HEADERS: set[Headers] = {()}
+_VALID_HEADERS_MAX = 256
+
+
 @dataclass(frozen=True)
 class Response:
     """What a handler decides: status, its own headers in order, body. The wire layer adds Date,
@@ -80,6 +85,8 @@ class Response:
     def __post_init__(self) -> None:
         if not 100 <= self.status <= 599:
             raise ValueError(f"HTTP status out of range: {self.status}")
+        if self.headers in _VALID_HEADERS:  # most replies reuse a handful of header tuples
+            return
         for name, value in self.headers:
             if (
                 not name
@@ -90,6 +97,8 @@ class Response:
                 raise ValueError(f"invalid response header {name!r}: {value!r}")
             if ascii_lower(name) in FRAMING_HEADERS:
                 raise ValueError(f"{name} is written by the wire layer, not by handlers")
+        if len(_VALID_HEADERS) < _VALID_HEADERS_MAX:
+            _VALID_HEADERS.add(self.headers)
 
     def header(self, name: str) -> str | None:
         return find_header(self.headers, name)

@@ -61,6 +61,36 @@ def _format_date(second: int) -> str:
     )
 
 
+_PLAIN_STATUS = frozenset(status for status in REASONS if status != 204)
+_STATUS_LINES: dict[tuple[int, int, int], bytes] = {}
+_HEADER_BYTES: dict[tuple[tuple[str, str], ...], tuple[bytes, bytes]] = {}
+_HEADER_BYTES_MAX = 256
+
+
+def _status_line(major: int, minor: int, status: int) -> bytes:
+    key = (major, minor, status)
+    line = _STATUS_LINES.get(key)
+    if line is None:
+        line = f"HTTP/{major}.{minor} {status} {REASONS.get(status, '')}\r\n".encode("latin-1")
+        if len(_STATUS_LINES) < 256:
+            _STATUS_LINES[key] = line
+    return line
+
+
+def _encoded_headers(headers: tuple[tuple[str, str], ...]) -> tuple[bytes, bytes]:
+    """(the handler's headers, each `name: value` CRLF; what follows Content-Length: the default Content-Type
+    when the handler set none, then the blank line), cached per header tuple."""
+    cached = _HEADER_BYTES.get(headers)
+    if cached is None:
+        data = "".join(f"{k}: {v}\r\n" for k, v in headers).encode("latin-1")
+        has_type = any(ascii_lower(k) == "content-type" for k, _ in headers)
+        tail = b"\r\n" if has_type else f"Content-Type: {DEFAULT_CONTENT_TYPE}\r\n\r\n".encode("latin-1")
+        cached = (data, tail)
+        if len(_HEADER_BYTES) < _HEADER_BYTES_MAX:
+            _HEADER_BYTES[headers] = cached
+    return cached
+
+
 def body_allowed(status: int) -> bool:
     """libevent's rule that bitcoind kept: no body for 204 and 1xx."""
     return status != 204 and not 100 <= status < 200
@@ -75,6 +105,33 @@ def serialize_response(
 ) -> bytes:
     """The bytes of `response` as the reply to a request of `version` whose first `Connection` header value was
     `connection` (None if it had none). The caller decides keep-alive with `events.wants_keep_alive`."""
+    if version[1] and connection is None and response.status in _PLAIN_STATUS:
+        return _serialize_common(response, now, version)
+    return _serialize_general(response, now, version, connection)
+
+
+def _serialize_common(response: Response, now: float, version: tuple[int, int]) -> bytes:
+    """The common case, from cached pieces: HTTP/1.1-1.9, no Connection header in the request, a status with a
+    body and a reason. The same bytes as `_serialize_general` (test_http_wire checks both against each other)."""
+    own, tail = _encoded_headers(response.headers)
+    return b"".join(
+        (
+            _status_line(version[0], version[1], response.status),
+            own,
+            b"Date: ",
+            format_http_date(now).encode("ascii"),
+            b"\r\nContent-Length: ",
+            str(len(response.body)).encode("ascii"),
+            b"\r\n",
+            tail,
+            response.body,
+        )
+    )
+
+
+def _serialize_general(
+    response: Response, now: float, version: tuple[int, int], connection: str | None
+) -> bytes:
     major, minor = version
     needs_body = body_allowed(response.status)
     conn = ascii_lower(connection) if connection is not None else None

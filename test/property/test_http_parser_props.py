@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -222,3 +223,42 @@ def test_chunked_limit(sizes: list[int]) -> None:
     body = b"".join(b"%x\r\n" % n + b"c" * n + b"\r\n" for n in sizes)
     data = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + body + b"0\r\n\r\n"
     assert _outcome(data, max_body_size=64) == (200 if sum(sizes) <= 64 else 413)
+
+
+# -- the whole-head fast path ------------------------------------------------------------------------------------
+# HttpConnection parses a head that arrives whole (CRLF only, no stray CR, no NUL, at most 8192 bytes) in one
+# step; everything else goes line by line. Both must give the same outcome, at the size limits too.
+
+
+@pytest.mark.parametrize("extra", range(-6, 7))
+@pytest.mark.parametrize("where", ["request_line", "header"])
+def test_whole_head_fast_path_matches_line_by_line_at_the_limit(extra: int, where: str) -> None:
+    target = MAX_HEADERS_SIZE + extra  # bytes of the head including the final CRLF CRLF
+    base_line, base_header = b"POST / HTTP/1.1", b"X: "
+    fixed = len(base_line) + 2 + len(base_header) + 2 + 2
+    pad = b"a" * (target - fixed)
+    if where == "request_line":
+        head = b"POST /" + pad + b" HTTP/1.1\r\n" + base_header + b"\r\n\r\n"
+    else:
+        head = base_line + b"\r\n" + base_header + pad + b"\r\n\r\n"
+    data = head + b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}"
+    whole = harness.drive([data])
+    assert harness.drive([data[i : i + 7] for i in range(0, len(data), 7)]) == whole
+    assert harness.drive([bytes([b]) for b in data]) == whole
+
+
+@SETTINGS
+@given(
+    lines=st.lists(
+        st.lists(
+            st.sampled_from([*FRAGMENTS[7:], b"\t", b"\x0b", b"X Y", b"Name"]) | st.binary(max_size=4),
+            max_size=4,
+        ).map(b"".join),
+        min_size=1,
+        max_size=8,
+    ),
+    first=st.sampled_from(FRAGMENTS[:4]),
+)
+def test_whole_head_fast_path_matches_line_by_line(lines: list[bytes], first: bytes) -> None:
+    data = first + b"\r\n" + b"\r\n".join(lines) + b"\r\n\r\n{}"
+    assert harness.drive([bytes([b]) for b in data]) == harness.drive([data])

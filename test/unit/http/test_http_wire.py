@@ -6,7 +6,10 @@ from __future__ import annotations
 import calendar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bitcoin_rpc_mp.http import wire
 from bitcoin_rpc_mp.http.events import Request, Response, ascii_lower, wants_keep_alive
 from bitcoin_rpc_mp.http.wire import REASONS, format_http_date, serialize_response
 
@@ -188,3 +191,37 @@ def test_keep_alive_rule(version: tuple[int, int], connection: str | None, keep:
     assert wants_keep_alive(version, connection) is keep
     headers = () if connection is None else (("Connection", connection),)
     assert Request("GET", "/", version, headers, b"").keep_alive is keep
+
+
+# The common case (HTTP/1.1+, no Connection header, a status with a body) is written from cached pieces; it
+# must give exactly the bytes of the general path, whatever the handler's headers.
+_header_names = st.sampled_from(
+    ["Content-Type", "content-type", "X-A", "WWW-Authenticate", "Cache-Control", "X-\xc4"]
+)
+_header_values = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=12
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    status=st.sampled_from(sorted(REASONS)),
+    minor=st.integers(min_value=0, max_value=9),
+    headers=st.lists(st.tuples(_header_names, _header_values), max_size=3).map(tuple),
+    body=st.binary(max_size=40),
+    connection=st.sampled_from([None, None, "close", "keep-alive", "Keep-Alive", "other"]),
+    now=st.floats(min_value=0, max_value=4e9),
+)
+def test_common_case_writes_the_general_paths_bytes(
+    status: int,
+    minor: int,
+    headers: tuple[tuple[str, str], ...],
+    body: bytes,
+    connection: str | None,
+    now: float,
+) -> None:
+    response = Response(status, headers, body)
+    general = wire._serialize_general(response, now, (1, minor), connection)
+    assert serialize_response(response, now, version=(1, minor), connection=connection) == general
+    # and again, now that the pieces are cached
+    assert serialize_response(response, now, version=(1, minor), connection=connection) == general
