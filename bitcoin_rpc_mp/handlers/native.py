@@ -28,7 +28,7 @@ class PassThrough(Exception):
     """The native path declines this request; forward it to the node unchanged."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: one per call, and a frozen __init__ costs three times as much
 class NativeContext:
     client: NodeClient
     caps: NodeCapabilities

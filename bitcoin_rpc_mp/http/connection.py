@@ -136,8 +136,11 @@ class HttpConnection:
 
     def next_event(self) -> Request | ProtocolFailure | NeedData:
         """The next Request, a ProtocolFailure, or NEED_DATA. Never raises for any input bytes."""
-        if self._state in (_State.PAUSED, _State.CLOSED):
+        state = self._state
+        if state is _State.PAUSED or state is _State.CLOSED:
             return NEED_DATA
+        if state is _State.REQUEST_LINE and self._pos == len(self._buf):
+            return NEED_DATA  # between requests with nothing buffered: the usual case after each reply
         try:
             request = self._parse()
         except HttpError as exc:
@@ -323,11 +326,17 @@ class HttpConnection:
 
     def _start_body(self) -> bool:
         """Choose the framing after the header block; True if the request is already complete."""
-        transfer_encoding = find_header(self._headers, "Transfer-Encoding")
+        transfer_encoding = None
+        lengths = []
+        for name, value in self._headers:  # one pass; only names of the two lengths are folded
+            size = len(name)
+            if size == 14 and ascii_lower(name) == "content-length":
+                lengths.append(value)
+            elif size == 17 and transfer_encoding is None and ascii_lower(name) == "transfer-encoding":
+                transfer_encoding = value
         if transfer_encoding is not None and ascii_lower(transfer_encoding) == "chunked":
             self._state = _State.CHUNK_SIZE
             return False
-        lengths = [v for k, v in self._headers if len(k) == 14 and ascii_lower(k) == "content-length"]
         if not lengths:
             return True
         if any(v != lengths[0] for v in lengths):

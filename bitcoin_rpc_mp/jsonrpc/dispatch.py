@@ -25,7 +25,7 @@ from .reader import JsonObject, JsonParseError, JsonValue, read_json_spans, univ
 from .request import BatchState, Call, RequestParseError, parse_request
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: one per request, and a frozen __init__ costs three times as much
 class RpcReply:
     """What the HTTP layer sends: a status and a JSON body (None → empty body, e.g. 204 and 403)."""
 
@@ -33,7 +33,7 @@ class RpcReply:
     body: bytes | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: one per call (see RpcReply)
 class Outcome:
     """The result of executing one call: exactly one of `result` (our own JSON text), `error`, or
     `node_reply` (a whole reply envelope written by the node, passed through untouched)."""
