@@ -70,6 +70,8 @@ _VERSION_RE = re.compile(rb"HTTP/1\.([0-9])")
 _DECIMAL_RE = re.compile(r"[0-9]+")
 _HEX_RE = re.compile(rb"[0-9A-Fa-f]+")
 _COMPACT_AFTER = 64 * 1024
+_CHUNKED = -1  # framing: Transfer-Encoding: chunked
+_KNOWN_HEADS_PER_CONNECTION = 16
 
 
 class _State(enum.Enum):
@@ -99,6 +101,8 @@ class HttpConnection:
         self._eof = False
         self._must_close = False
         self._pending: Request | ProtocolFailure | None = None
+        # head bytes -> (method, target, version, headers, framing) of heads that parsed on this connection
+        self._known_heads: dict[bytes, tuple[str, str, tuple[int, int], Headers, int | None]] = {}
         self._reset_request()
 
     # -- public API -------------------------------------------------------------------------------------------
@@ -223,32 +227,46 @@ class HttpConnection:
         self._scan = self._pos
         return data
 
-    def _parse_head_whole(self) -> bool:
+    def _parse_head_whole(self) -> bool | None:
         """Fast path for the common case: the whole head is buffered, at most 8192 bytes, its only line ends
         are CRLF and it holds no CR elsewhere and no NUL. Then no length limit can be hit and each line is what
         the line reader would produce, so the same checks run on the same lines in the same order.
-        Consumes the head and returns True; returns False (consuming nothing) in every other case."""
+        Consumes the head, sets the framing and returns True when the request is complete without a body;
+        returns None (consuming nothing) in every other case.
+
+        A client on a keep-alive connection usually sends the same head again and again (only Content-Length
+        varies, within a few values): a head seen before on this connection is not parsed again. The outcome of
+        parsing is a function of the head's bytes alone, and only heads that parsed are remembered."""
         buf = self._buf
         pos = self._pos
         end = buf.find(b"\r\n\r\n", pos, pos + self._max_headers)
         if end < 0:
-            return False
+            return None
         head = bytes(buf[pos:end])
-        crlf = head.count(b"\r\n")
-        if head.count(b"\r") != crlf or head.count(b"\n") != crlf or b"\0" in head:
-            return False
-        lines = head.split(b"\r\n")
-        self._parse_request_line(lines[0])
-        self._pos = self._scan = end + 4
-        self._headers = tuple([_parse_header_line_clean(line) for line in lines[1:]])
-        return True
+        known = self._known_heads.get(head)
+        if known is None:
+            crlf = head.count(b"\r\n")
+            if head.count(b"\r") != crlf or head.count(b"\n") != crlf or b"\0" in head:
+                return None
+            lines = head.split(b"\r\n")
+            self._parse_request_line(lines[0])
+            self._pos = self._scan = end + 4
+            self._headers = tuple([_parse_header_line_clean(line) for line in lines[1:]])
+            framing = self._framing()
+            if len(self._known_heads) < _KNOWN_HEADS_PER_CONNECTION:
+                self._known_heads[head] = (self._method, self._target, self._version, self._headers, framing)
+        else:
+            self._method, self._target, self._version, self._headers, framing = known
+            self._pos = self._scan = end + 4
+        return self._apply_framing(framing)
 
     def _parse(self) -> Request | None:
         while True:
             state = self._state
             if state is _State.REQUEST_LINE:
-                if self._parse_head_whole():
-                    if self._start_body():
+                complete = self._parse_head_whole()
+                if complete is not None:
+                    if complete:
                         return self._complete()
                     continue
                 got = self._read_line()
@@ -326,6 +344,11 @@ class HttpConnection:
 
     def _start_body(self) -> bool:
         """Choose the framing after the header block; True if the request is already complete."""
+        return self._apply_framing(self._framing())
+
+    def _framing(self) -> int | None:
+        """What the headers say about the body: CHUNKED, a Content-Length, or None (no body). Raises the
+        errors bitcoind gives for bad framing headers."""
         transfer_encoding = None
         lengths = []
         for name, value in self._headers:  # one pass; only names of the two lengths are folded
@@ -335,10 +358,9 @@ class HttpConnection:
             elif size == 17 and transfer_encoding is None and ascii_lower(name) == "transfer-encoding":
                 transfer_encoding = value
         if transfer_encoding is not None and ascii_lower(transfer_encoding) == "chunked":
-            self._state = _State.CHUNK_SIZE
-            return False
+            return _CHUNKED
         if not lengths:
-            return True
+            return None
         if any(v != lengths[0] for v in lengths):
             raise BadRequest("Differing Content-Length values")
         if _DECIMAL_RE.fullmatch(lengths[0]) is None or int(lengths[0]) > _UINT64_MAX:
@@ -346,8 +368,16 @@ class HttpConnection:
         length = int(lengths[0])
         if length > self._max_body:
             raise PayloadTooLarge("Max body size exceeded")
-        self._need = length
-        self._state = _State.BODY
+        return length
+
+    def _apply_framing(self, framing: int | None) -> bool:
+        if framing is None:
+            return True
+        if framing == _CHUNKED:
+            self._state = _State.CHUNK_SIZE
+        else:
+            self._need = framing
+            self._state = _State.BODY
         return False
 
     def _complete(self) -> Request:

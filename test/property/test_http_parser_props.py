@@ -262,3 +262,27 @@ def test_whole_head_fast_path_matches_line_by_line_at_the_limit(extra: int, wher
 def test_whole_head_fast_path_matches_line_by_line(lines: list[bytes], first: bytes) -> None:
     data = first + b"\r\n" + b"\r\n".join(lines) + b"\r\n\r\n{}"
     assert harness.drive([bytes([b]) for b in data]) == harness.drive([data])
+
+
+_POOL_HEADS = [
+    b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n",
+    b"POST /wallet/w HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n",
+    b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+    b"GET / HTTP/1.1\r\n\r\n",
+    b"POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n",
+    b"POST / HTTP/1.1\r\nBad Name: 1\r\n\r\n",
+]
+_POOL_BODIES = [b"{}", b"[1]", b"2\r\n{}\r\n0\r\n\r\n", b""]
+
+
+@SETTINGS
+@given(
+    picks=st.lists(
+        st.tuples(st.sampled_from(_POOL_HEADS), st.sampled_from(_POOL_BODIES)), min_size=2, max_size=8
+    )
+)
+def test_repeated_heads_on_one_connection_parse_as_the_first_time(picks: list[tuple[bytes, bytes]]) -> None:
+    """Heads already parsed on a connection are remembered; a repeat must give what parsing it again gives."""
+    data = b"".join(head + body for head, body in picks)
+    assert harness.drive([data]) == harness.drive([bytes([b]) for b in data])
