@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CEILING_METHOD", "compute_ratios", "format_table", "write_chart"]
+__all__ = ["CEILING_METHOD", "RATIO_KEYS", "compute_ratios", "format_table", "write_chart"]
 
 Cell = dict[str, Any]
 
@@ -41,8 +41,11 @@ def _ratio(ours: float | None, base: float | None) -> float | None:
     return ours / base
 
 
-def compute_ratios(cells: list[Cell]) -> list[dict[str, Any]]:
-    """One entry per (workload, concurrency) measured on our server, with both ratios (None if not measured)."""
+RATIO_KEYS = ("vs_ipc_ceiling", "vs_native", "vs_floor", "floor_vs_ipc_ceiling")
+
+
+def _round_ratios(cells: list[Cell]) -> list[dict[str, Any]]:
+    """The ratios of one round's cells (see the module docstring)."""
     out: list[dict[str, Any]] = []
     for ours in cells:
         if ours["target"] != "ours":
@@ -76,8 +79,48 @@ def compute_ratios(cells: list[Cell]) -> list[dict[str, Any]]:
     return out
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    n = len(ordered)
+    middle = n // 2
+    return ordered[middle] if n % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def compute_ratios(cells: list[Cell]) -> list[dict[str, Any]]:
+    """One entry per (workload, concurrency) measured on our server, with every ratio (None if not measured).
+
+    Ratios are taken between cells of the same round (`cell["round"]`, 0 when absent); with several rounds each
+    ratio is the median over the rounds, and `<ratio>_range` gives [min, max] and `rounds` how many there were.
+    """
+    rounds = sorted({cell.get("round", 0) for cell in cells})
+    per_round = [_round_ratios([c for c in cells if c.get("round", 0) == r]) for r in rounds]
+    out: list[dict[str, Any]] = []
+    for first in per_round[0] if per_round else []:
+        key = (first["workload"], first["concurrency"])
+        same = [r for ratios in per_round for r in ratios if (r["workload"], r["concurrency"]) == key]
+        entry = dict(first)
+        entry["rounds"] = len(same)
+        for name in RATIO_KEYS:
+            values = [r[name] for r in same if r[name] is not None]
+            entry[name] = _median(values) if values else None
+            entry[name + "_range"] = [min(values), max(values)] if values else None
+        out.append(entry)
+    return out
+
+
 def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
+
+
+def _fmt_ratio(r: dict[str, Any], key: str) -> str:
+    value = r.get(key)
+    if value is None:
+        return "-"
+    text = f"{value:.2f}x"
+    spread = r.get(key + "_range")
+    if r.get("rounds", 1) > 1 and spread:
+        text += f" [{spread[0]:.2f}-{spread[1]:.2f}]"
+    return text
 
 
 def format_table(cells: list[Cell], ratios: list[dict[str, Any]]) -> str:
@@ -102,18 +145,34 @@ def format_table(cells: list[Cell], ratios: list[dict[str, Any]]) -> str:
         )
     lines.append("")
     lines.append(
-        f"{'workload':<13}{'conc':>5}  {'ours / raw IPC ceiling':>24}{'ours / bitcoind':>17}"
-        f"{'ours / floor':>14}{'floor / ceiling':>17}"
+        f"{'workload':<13}{'conc':>5}  {'ours / raw IPC ceiling':>24}{'ours / bitcoind':>24}"
+        f"{'ours / floor':>24}{'floor / ceiling':>24}"
     )
+    several = any(r.get("rounds", 1) > 1 for r in ratios)
     for r in ratios:
-        cols = [
-            _fmt(r.get(key), ".2f") + "x" if r.get(key) is not None else "-"
-            for key in ("vs_ipc_ceiling", "vs_native", "vs_floor", "floor_vs_ipc_ceiling")
-        ]
+        cols = [_fmt_ratio(r, key) for key in RATIO_KEYS]
         lines.append(
-            f"{r['workload']:<13}{r['concurrency']:>5}  {cols[0]:>24}{cols[1]:>17}{cols[2]:>14}{cols[3]:>17}"
+            f"{r['workload']:<13}{r['concurrency']:>5}  {cols[0]:>24}{cols[1]:>24}{cols[2]:>24}{cols[3]:>24}"
         )
+    if several:
+        lines.append("(ratios: median of the rounds, [min-max] over them)")
     return "\n".join(lines)
+
+
+def _median_series(cells: list[Cell]) -> list[Cell]:
+    """One point per concurrency: the median throughput and p99 over the rounds, by concurrency."""
+    out: list[Cell] = []
+    for conc in sorted({c["concurrency"] for c in cells}):
+        same = [c for c in cells if c["concurrency"] == conc]
+        p99 = [c["p99_ms"] for c in same if c["p99_ms"] is not None]
+        out.append(
+            {
+                "concurrency": conc,
+                "items_per_s": _median([c["items_per_s"] for c in same]),
+                "p99_ms": _median(p99) if p99 else None,
+            }
+        )
+    return out
 
 
 def write_chart(cells: list[Cell], path: Path, title: str) -> bool:
@@ -141,9 +200,8 @@ def write_chart(cells: list[Cell], path: Path, title: str) -> bool:
         method = CEILING_METHOD[workload]
         for target, (label, color, marker) in styles.items():
             series_workload = method if target == "ipc_ceiling" else workload
-            series = sorted(
-                (c for c in cells if c["target"] == target and c["workload"] == series_workload),
-                key=lambda c: c["concurrency"],
+            series = _median_series(
+                [c for c in cells if c["target"] == target and c["workload"] == series_workload]
             )
             if not series:
                 continue

@@ -398,6 +398,7 @@ class Bench:
     server_pid: int | None = None
     node_pid: int | None = None
     floor_pid: int | None = None
+    round: int = 0
 
     def log(self, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -426,6 +427,7 @@ class Bench:
             "target": target.name,
             "workload": workload,
             "concurrency": concurrency,
+            "round": self.round,
             "tool": result["tool"],
             "requests": requests,
             **_rate_fields(result, items),
@@ -481,6 +483,7 @@ class Bench:
             "target": "ipc_ceiling",
             "workload": name,
             "concurrency": concurrency,
+            "round": self.round,
             "tool": f"ipc_ceiling.py ({result['discipline']}, {result['threads']} threads)",
             "requests": calls,
             **_rate_fields(result, items),
@@ -667,6 +670,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--native-pid", type=int, help="pid of that node, to report its CPU per request")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per cell (default 5)")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat every cell this many times, interleaved; ratios are reported as median (min-max)",
+    )
+    parser.add_argument(
         "--out", default=str(HERE / "results"), help="output directory (default contrib/bench/results)"
     )
     parser.add_argument(
@@ -722,6 +731,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.concurrency_list = [int(c) for c in args.concurrency.split(",") if c.strip()]
     args.workload_list = [w for w in args.workloads.split(",") if w.strip()]
     unknown = set(args.workload_list) - set(WORKLOADS)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if unknown or not args.workload_list or not args.concurrency_list or min(args.concurrency_list) < 1:
         parser.error(f"bad --workloads/--concurrency ({', '.join(sorted(unknown))})")
     if args.loadgen == "auto":
@@ -828,16 +839,22 @@ def main(argv: list[str] | None = None) -> int:
                 bench.cells.remove(warm)
         # Each ceiling cell right after the HTTP cells it is compared with: background load on a shared machine
         # then weighs on both sides of a ratio alike.
-        for workload in args.workload_list:
-            items = args.batch_size if workload == "batch" else 1
-            for concurrency in args.concurrency_list:
-                for target in targets:
-                    bench.measure_http(target, workload, bodies[workload], concurrency, items)
-                if floor is not None and workload in FLOOR_WORKLOADS:
-                    bench.measure_http(floor, workload, bodies[workload], concurrency, items)
-                if not args.no_ceiling:
-                    name = CEILING_FOR[workload]
-                    bench.measure_ceiling(name, concurrency, bodies[workload][0], items)
+        # --rounds repeats the whole sequence; every cell records its round, and ratios are taken within a round
+        # and then summarised (median, min, max) over the rounds.
+        for round_no in range(args.rounds):
+            if args.rounds > 1:
+                bench.log(f"round {round_no + 1} of {args.rounds}")
+            bench.round = round_no
+            for workload in args.workload_list:
+                items = args.batch_size if workload == "batch" else 1
+                for concurrency in args.concurrency_list:
+                    for target in targets:
+                        bench.measure_http(target, workload, bodies[workload], concurrency, items)
+                    if floor is not None and workload in FLOOR_WORKLOADS:
+                        bench.measure_http(floor, workload, bodies[workload], concurrency, items)
+                    if not args.no_ceiling:
+                        name = CEILING_FOR[workload]
+                        bench.measure_ceiling(name, concurrency, bodies[workload][0], items)
         profile = profile_server(bench, ours, bodies, args.profile, out) if args.profile else None
         server_hwm = proc_status_kib(bench.server_pid, "VmHWM")
     ratios = compute_ratios(bench.cells)
@@ -845,6 +862,7 @@ def main(argv: list[str] | None = None) -> int:
         "meta": {
             "started_utc": started.isoformat(timespec="seconds"),
             "duration_s_per_cell": args.duration,
+            "rounds": args.rounds,
             "concurrency": args.concurrency_list,
             "workloads": args.workload_list,
             "ipc_threads": args.ipc_threads,
@@ -871,7 +889,7 @@ def main(argv: list[str] | None = None) -> int:
         bench.cells,
         out / "bench.png",
         f"bitcoin-rpc-mp bench {started:%Y-%m-%d %H:%M} UTC - {node_kind} node, {args.ipc_threads} IPC threads, "
-        f"{args.duration:g} s per cell",
+        f"{args.duration:g} s per cell" + (f", median of {args.rounds} rounds" if args.rounds > 1 else ""),
     )
     print(format_table(bench.cells, ratios))
     if identical and not all(identical.values()):

@@ -198,3 +198,18 @@ def test_harness_end_to_end(tmp_path: Path) -> None:
         assert (out / "bench.png").stat().st_size > 0
     else:
         assert "no chart" in proc.stdout
+
+
+def test_rounds_pair_cells_within_a_round_and_report_the_median() -> None:
+    cells = []
+    for round_no, (ours, ceiling) in enumerate([(500.0, 1000.0), (900.0, 1000.0), (600.0, 800.0)]):
+        for cell in (_cell("ours", "getblockhash", 16, ours), _cell("ipc_ceiling", "find", 16, ceiling)):
+            cell["round"] = round_no
+            cells.append(cell)
+    (ratio,) = report.compute_ratios(cells)
+    # per round 0.5, 0.9, 0.75: a ratio never mixes rounds (900/800 or 500/800 would appear otherwise)
+    assert ratio["rounds"] == 3
+    assert ratio["vs_ipc_ceiling"] == pytest.approx(0.75)
+    assert ratio["vs_ipc_ceiling_range"] == pytest.approx([0.5, 0.9])
+    table = report.format_table(cells, [ratio])
+    assert "0.75x [0.50-0.90]" in table and "median of the rounds" in table
