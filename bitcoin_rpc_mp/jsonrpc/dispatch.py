@@ -21,7 +21,7 @@ from .envelope import (
     top_level_error_reply,
 )
 from .errors import RpcError, RpcErrorCode
-from .reader import JsonObject, JsonParseError, JsonValue, read_json_spans, univalue_type_name
+from .reader import JsonObject, JsonParseError, JsonValue, read_json, read_json_spans, univalue_type_name
 from .request import BatchState, Call, RequestParseError, parse_request
 
 
@@ -46,7 +46,9 @@ class Outcome:
 class Executor(Protocol):
     async def execute(self, call: Call, raw: bytes, user: str, uri: str) -> Outcome: ...
 
-    async def execute_batch(self, calls: Sequence[JsonValue], raw: bytes, user: str, uri: str) -> bytes | None:
+    async def execute_batch(
+        self, calls: Sequence[JsonValue], raw: bytes, user: str, uri: str
+    ) -> bytes | None:
         """Run a whole batch in one go (the node's own batch handling) and return its reply text, or None
         when the batch must be run element by element here."""
         ...
@@ -63,6 +65,7 @@ class Whitelist(Protocol):
 FORBIDDEN = RpcReply(403, None)
 NO_CONTENT = RpcReply(204, None)
 
+
 class Dispatcher:
     def __init__(self, executor: Executor, whitelist: Whitelist) -> None:
         self._executor = executor
@@ -70,7 +73,7 @@ class Dispatcher:
 
     async def handle(self, body: bytes, user: str, uri: str) -> RpcReply:
         try:
-            value, spans = read_json_spans(body)
+            value = read_json(body)
         except JsonParseError:
             return RpcReply(500, parse_error_reply())
 
@@ -88,12 +91,11 @@ class Dispatcher:
             return await self._single(call, body, user, uri)
 
         if isinstance(value, list):
-            assert spans is not None
             if has_whitelist:
                 refused = self._check_batch_whitelist(value, user)
                 if refused is not None:
                     return refused
-            return await self._batch(value, spans, body, user, uri)
+            return await self._batch(value, body, user, uri)
 
         return RpcReply(500, top_level_error_reply())
 
@@ -111,7 +113,9 @@ class Dispatcher:
         if call.is_notification:
             return NO_CONTENT
         if outcome.error is not None:
-            envelope = error_reply(outcome.error.code, outcome.error.message, call.id_present, call.id, call.version)
+            envelope = error_reply(
+                outcome.error.code, outcome.error.message, call.id_present, call.id, call.version
+            )
             status = 200 if call.version == 2 else legacy_http_status(outcome.error.code)
             return RpcReply(status, envelope)
         assert outcome.result is not None
@@ -138,12 +142,14 @@ class Dispatcher:
                 return FORBIDDEN
         return None
 
-    async def _batch(
-        self, items: list[JsonValue], spans: list[tuple[int, int]], raw: bytes, user: str, uri: str
-    ) -> RpcReply:
+    async def _batch(self, items: list[JsonValue], raw: bytes, user: str, uri: str) -> RpcReply:
         whole = await self._executor.execute_batch(items, raw, user, uri)
         if whole is not None:
             return NO_CONTENT if whole == b"null" else RpcReply(200, whole)
+        # Element by element: each element's original bytes are needed (to pass one through unchanged). Finding
+        # them costs a second, slower read, so it is done only here, not for batches the node runs whole.
+        _, spans = read_json_spans(raw)
+        assert spans is not None and len(spans) == len(items)
 
         state = BatchState()
         parts: list[bytes] = []
@@ -163,7 +169,9 @@ class Dispatcher:
                 continue
             if outcome.error is not None:
                 parts.append(
-                    error_reply(outcome.error.code, outcome.error.message, call.id_present, call.id, call.version)
+                    error_reply(
+                        outcome.error.code, outcome.error.message, call.id_present, call.id, call.version
+                    )
                 )
             else:
                 assert outcome.result is not None

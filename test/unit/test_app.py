@@ -24,3 +24,23 @@ def test_private_or_sticky_directories_are_fine(tmp_path: Path) -> None:
     sticky.mkdir()
     os.chmod(sticky, 0o1777)  # like /tmp: others can create files but not replace ours
     assert socket_permission_warnings(str(sticky / "node.sock")) == []
+
+
+def test_tune_gc_freezes_the_start_up_heap_and_raises_the_first_threshold() -> None:
+    import gc
+
+    from bitcoin_rpc_mp.app import GC_GEN0_THRESHOLD, tune_gc
+
+    before = gc.get_threshold()
+    try:
+        tune_gc()
+        assert gc.get_threshold() == (GC_GEN0_THRESHOLD, before[1], before[2])
+        assert gc.get_freeze_count() > 0
+        # cyclic garbage is still collected
+        cycle: list[object] = []
+        cycle.append(cycle)
+        del cycle
+        assert gc.collect() >= 1
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -339,6 +339,21 @@ def test_duplicate_keys_first_wins() -> None:
     assert write_json(value) == b'{"method":"getblockcount","method":"nosuch","id":1,"id":2}'
 
 
+@pytest.mark.parametrize("size", [1, 2, 7, 8, 9, 20])
+def test_first_occurrence_wins_for_small_and_large_objects(size: int) -> None:
+    """`get` looks along small objects and indexes large ones; both must see the first occurrence, also after
+    `append` and after a lookup of another key has built the index."""
+    pairs = [(f"k{i}", JsonNumber(str(i))) for i in range(size)]
+    obj = JsonObject([*pairs, ("k0", "late"), (f"k{size - 1}", "late")])
+    assert obj.get("k0") == JsonNumber("0")
+    assert obj.get(f"k{size - 1}") == JsonNumber(str(size - 1))
+    assert obj.get("absent") is None and obj.get("absent", "d") == "d"
+    obj.append("new", True)
+    obj.append("new", False)
+    assert obj.get("new") is True
+    assert obj.has("k0") and "new" in obj and obj["k0"] == JsonNumber("0")
+
+
 # -- spans ------------------------------------------------------------------------------------------------
 SPAN_INPUTS = [
     b"[]",
