@@ -27,7 +27,7 @@ Two shortcuts give the same outcome with less work (property tests compare each 
 a head that is buffered whole, ends its lines with CRLF only, holds no other CR and no NUL and fits in 8192
 bytes is split and checked in one step (no limit can be hit then); and a head that already parsed on this
 connection (clients repeat theirs, only Content-Length varies) is not parsed again: its method, target, version,
-headers and framing are remembered, 16 heads per connection.
+headers and framing are remembered, 16 heads of at most 1 KiB per connection.
 
 Limits: the request line and every header, chunk-size and trailer line 8192 bytes; the header block (every line
 with its line end, plus the empty line) 8192 bytes, and again 8192 for the chunked trailer block; the body
@@ -78,6 +78,9 @@ _HEX_RE = re.compile(rb"[0-9A-Fa-f]+")
 _COMPACT_AFTER = 64 * 1024
 _CHUNKED = -1  # framing: Transfer-Encoding: chunked
 _KNOWN_HEADS_PER_CONNECTION = 16
+# Only ordinary heads are remembered (a client library's are a few hundred bytes), so the memory a connection
+# can make us keep stays at 16 KiB, whatever a peer sends before authenticating.
+_KNOWN_HEAD_MAX_BYTES = 1024
 
 
 class _State(enum.Enum):
@@ -259,7 +262,7 @@ class HttpConnection:
             self._pos = self._scan = end + 4
             self._headers = tuple([_parse_header_line_clean(line) for line in lines[1:]])
             framing = self._framing()
-            if len(self._known_heads) < _KNOWN_HEADS_PER_CONNECTION:
+            if len(self._known_heads) < _KNOWN_HEADS_PER_CONNECTION and len(head) <= _KNOWN_HEAD_MAX_BYTES:
                 self._known_heads[head] = (self._method, self._target, self._version, self._headers, framing)
         else:
             self._method, self._target, self._version, self._headers, framing = known

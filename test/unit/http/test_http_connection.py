@@ -528,3 +528,17 @@ def test_many_small_chunks_parse_in_linear_time() -> None:
     body = b"1\r\nx\r\n" * 200_000
     req = request_of(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + body + b"0\r\n\r\n")
     assert req.body == b"x" * 200_000
+
+
+def test_only_ordinary_heads_are_remembered_and_at_most_sixteen() -> None:
+    """Remembered heads cost memory before authentication: at most 16 per connection, each at most 1 KiB."""
+    conn = HttpConnection()
+    for i in range(40):
+        pad = b"x" * (2000 if i % 2 else 10)
+        conn.receive_data(b"POST / HTTP/1.1\r\nX-%d: %s\r\nContent-Length: 0\r\n\r\n" % (i, pad))
+        event = conn.next_event()
+        assert isinstance(event, Request) and event.header(f"X-{i}") == pad.decode()
+        conn.send_response(Response(200), 0.0)
+    known = conn._known_heads
+    assert 0 < len(known) <= 16
+    assert all(len(head) <= 1024 for head in known)
