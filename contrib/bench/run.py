@@ -10,9 +10,9 @@ a table with ratios and write bench.json and bench.png into `--out`.
 Workloads:
 - `getblockhash`: `getblockhash h`, h cycling over 0..tip — our native path, one
   `Chain.findFirstBlockWithTimeAndHeight` call per request;
-- `passthrough`: `getblockheader <genesis hash>` by default (`--passthrough-method`) — a method our server does
-  not answer natively, so every request is one `Rpc.executeRpc` call (the node's `getblockcount` is answered
-  natively by our server and cannot measure this path);
+- `passthrough`: `getblockcount` by default (`--passthrough-method`), sent to a second server started with
+  `-noipcnative`, where every method the node can run is one `Rpc.executeRpc` call (the first server answers
+  `getblockcount` natively);
 - `batch`: one JSON array of 1000 `getblockhash` requests per HTTP request.
 
     python contrib/bench/run.py                       # stand-in node, ~2 min
@@ -186,8 +186,9 @@ def server_command() -> list[str]:
 
 @dataclass(frozen=True)
 class Target:
-    name: str  # "ours" or "native"
+    name: str  # "ours", "floor" or "native"
     url: str
+    pid: int | None = None  # the process whose CPU and RSS a cell reads (None: --native-pid, if given)
 
     @property
     def parts(self) -> urllib.parse.SplitResult:
@@ -410,7 +411,7 @@ class Bench:
     def measure_http(
         self, target: Target, workload: str, bodies: list[str], concurrency: int, items: int
     ) -> dict[str, Any]:
-        pid = {"ours": self.server_pid, "floor": self.floor_pid}.get(target.name, self.args.native_pid)
+        pid = target.pid if target.pid is not None else self.args.native_pid
         node_pid = self.node_pid
         cpu0 = proc_cpu_seconds(pid) if pid else None
         node0 = proc_cpu_seconds(node_pid) if node_pid else None
@@ -502,6 +503,36 @@ class Bench:
         return cell
 
 
+def start_server(
+    procs: Processes, args: argparse.Namespace, workdir: Path, name: str, password: str, extra: list[str]
+) -> tuple[Managed, Target]:
+    """Start our server (`bitcoin-rpc-mp`) on a free port with its own datadir; its process and Target."""
+    port = free_port()
+    top = max(args.concurrency_list)
+    datadir = workdir / f"datadir-{port}"
+    datadir.mkdir()
+    server = procs.start(
+        name,
+        [
+            *server_command(),
+            "-regtest",
+            f"-ipcconnect=unix:{args.node_socket}",
+            f"-rpcport={port}",
+            "-rpcuser=bench",
+            f"-rpcpassword={password}",
+            f"-datadir={datadir}",
+            f"-ipcthreads={args.ipc_threads}",
+            f"-rpcthreads={max(16, top)}",
+            f"-rpcworkqueue={max(64, 16 * top)}",
+            *extra,
+            *args.server_arg,
+        ],
+        workdir / f"server-{port}.log",
+    )
+    url = f"http://bench:{urllib.parse.quote(password)}@127.0.0.1:{port}/"
+    return server, Target("ours", url, server.proc.pid)
+
+
 def start_floor(bench: Bench, procs: Processes, args: argparse.Namespace) -> Target:
     """Start contrib/bench/floor_server.py on the same node and Thread count; its Target (no credentials)."""
     port = free_port()
@@ -522,7 +553,7 @@ def start_floor(bench: Bench, procs: Processes, args: argparse.Namespace) -> Tar
         bench.workdir / "floor.log",
     )
     bench.floor_pid = floor.proc.pid
-    target = Target("floor", f"http://127.0.0.1:{port}/")
+    target = Target("floor", f"http://127.0.0.1:{port}/", floor.proc.pid)
     deadline = time.monotonic() + 30
     while True:
         if floor.proc.poll() is not None:
@@ -546,7 +577,7 @@ def profile_server(
     if not Path(pyspy).exists():
         bench.log("  py-spy not found (pip install py-spy): no profile")
         return {"error": "py-spy not installed"}
-    assert bench.server_pid is not None
+    assert target.pid is not None
     seconds = max(1, round(bench.args.profile_duration))
     raw_path = out / "profile.collapsed"
     svg_path = out / "profile.svg"
@@ -557,7 +588,7 @@ def profile_server(
                 pyspy,
                 "record",
                 "--pid",
-                str(bench.server_pid),
+                str(target.pid),
                 "--duration",
                 str(seconds),
                 "--rate",
@@ -699,8 +730,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--passthrough-method",
-        default="getblockheader",
-        help="method for the passthrough workload (default getblockheader <genesis hash>)",
+        default="getblockcount",
+        help="method for the passthrough workload (default getblockcount; getblockheader gets the genesis hash)",
     )
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument(
@@ -782,36 +813,29 @@ def main(argv: list[str] | None = None) -> int:
             wait_for_socket(args.node_socket, standin)
         elif args.node_socket.startswith("unix:"):
             args.node_socket = args.node_socket[len("unix:") :]
-        port = free_port()
         password = base64.b64encode(os.urandom(12)).decode().replace("/", "_").replace("+", "-")
-        top = max(args.concurrency_list)
-        datadir = workdir / "datadir"
-        datadir.mkdir()
-        server = procs.start(
-            "bitcoin-rpc-mp",
-            [
-                *server_command(),
-                "-regtest",
-                f"-ipcconnect=unix:{args.node_socket}",
-                f"-rpcport={port}",
-                "-rpcuser=bench",
-                f"-rpcpassword={password}",
-                f"-datadir={datadir}",
-                f"-ipcthreads={args.ipc_threads}",
-                f"-rpcthreads={max(16, top)}",
-                f"-rpcworkqueue={max(64, 16 * top)}",
-                *args.server_arg,
-            ],
-            workdir / "server.log",
-        )
+        server, ours = start_server(procs, args, workdir, "bitcoin-rpc-mp", password, [])
         bench.server_pid = server.proc.pid
-        ours = Target("ours", f"http://bench:{urllib.parse.quote(password)}@127.0.0.1:{port}/")
         tip = wait_for_http(ours.url, server)
         genesis = str(rpc(ours.url, "getblockhash", [0]))
         bodies = build_bodies(tip, genesis, args.passthrough_method, args.batch_size)
+        # The passthrough workload goes to a second server started with -noipcnative: there every method the node
+        # can run goes through Rpc.executeRpc, so even getblockcount (answered natively by the first) measures
+        # the pass-through path.
+        passthrough_target = ours
+        passthrough_server: Managed | None = None
+        if "passthrough" in args.workload_list:
+            passthrough_server, passthrough_target = start_server(
+                procs, args, workdir, "bitcoin-rpc-mp -noipcnative", password, ["-noipcnative"]
+            )
+            wait_for_http(passthrough_target.url, passthrough_server)
         targets = [ours]
         if args.native_url:
             targets.append(Target("native", args.native_url))
+
+        def ours_for(workload: str) -> Target:
+            return passthrough_target if workload == "passthrough" else ours
+
         floor: Target | None = None
         floor_identical: bool | None = None
         if not args.no_floor and any(w in FLOOR_WORKLOADS for w in args.workload_list):
@@ -826,16 +850,19 @@ def main(argv: list[str] | None = None) -> int:
                 fail("the floor front end answers differently from our server", *procs.items)
         identical: dict[str, bool] = {}
         for workload in args.workload_list:
-            first = check_workload(ours, workload, bodies[workload][0])
+            first = check_workload(ours_for(workload), workload, bodies[workload][0])
             if args.native_url:
                 identical[workload] = first == check_workload(targets[1], workload, bodies[workload][0])
         bench.log(
             f"bench: node {node_kind} ({args.node_socket}), tip {tip}, server pid {bench.server_pid}, "
             f"load generator {args.loadgen_tool}, {args.duration:g} s per cell"
         )
-        for target in [*targets, *([floor] if floor is not None else [])]:
+        warm_ups = [(target, "getblockhash") for target in [*targets, *([floor] if floor is not None else [])]]
+        if passthrough_server is not None:
+            warm_ups.append((passthrough_target, "passthrough"))
+        for target, workload in warm_ups:
             if args.duration >= 1:  # warm-up, not recorded
-                warm = bench.measure_http(target, "getblockhash", bodies["getblockhash"], 16, 1)
+                warm = bench.measure_http(target, workload, bodies[workload], 16, 1)
                 bench.cells.remove(warm)
         # Each ceiling cell right after the HTTP cells it is compared with: background load on a shared machine
         # then weighs on both sides of a ratio alike.
@@ -849,14 +876,23 @@ def main(argv: list[str] | None = None) -> int:
                 items = args.batch_size if workload == "batch" else 1
                 for concurrency in args.concurrency_list:
                     for target in targets:
+                        if target is ours:
+                            target = ours_for(workload)
                         bench.measure_http(target, workload, bodies[workload], concurrency, items)
                     if floor is not None and workload in FLOOR_WORKLOADS:
                         bench.measure_http(floor, workload, bodies[workload], concurrency, items)
                     if not args.no_ceiling:
                         name = CEILING_FOR[workload]
                         bench.measure_ceiling(name, concurrency, bodies[workload][0], items)
-        profile = profile_server(bench, ours, bodies, args.profile, out) if args.profile else None
+        profile = (
+            profile_server(bench, ours_for(args.profile.partition(":")[0]), bodies, args.profile, out)
+            if args.profile
+            else None
+        )
         server_hwm = proc_status_kib(bench.server_pid, "VmHWM")
+        passthrough_hwm = (
+            proc_status_kib(passthrough_server.proc.pid, "VmHWM") if passthrough_server is not None else None
+        )
     ratios = compute_ratios(bench.cells)
     results: dict[str, Any] = {
         "meta": {
@@ -877,6 +913,8 @@ def main(argv: list[str] | None = None) -> int:
             "native_replies_identical": identical or None,
             "floor_replies_identical": floor_identical,
             "server_peak_rss_kib": server_hwm,
+            "passthrough_server": "a second bitcoin-rpc-mp with -noipcnative",
+            "passthrough_server_peak_rss_kib": passthrough_hwm,
             "python": platform.python_version(),
             "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
         },
