@@ -404,20 +404,12 @@ class HttpConnection:
 def _parse_header_line(line: bytes) -> tuple[str, str]:
     if b"\r" in line or b"\0" in line:
         raise BadRequest("Header contains invalid character")
-    colon = line.find(b":")
-    if colon < 0:
-        raise BadRequest("HTTP header missing colon (:)")
-    name = line[:colon]
-    if not name:
-        raise BadRequest("Empty HTTP header name")
-    if _WHITESPACE_RE.search(name) is not None:
-        raise BadRequest("Invalid header field-name contains whitespace")
-    value = line[colon + 1 :].strip(_WHITESPACE)
-    return name.decode("latin-1"), value.decode("latin-1")
+    return _parse_header_line_clean(line)
 
 
 def _parse_header_line_clean(line: bytes) -> tuple[str, str]:
-    """`_parse_header_line` for a line known to hold no CR and no NUL (the fast path checked the whole head)."""
+    """A header line known to hold no CR and no NUL (checked line by line above, or for the whole head by the
+    fast path): name and value, or bitcoind's error."""
     name, colon, value = line.partition(b":")
     if not colon:
         raise BadRequest("HTTP header missing colon (:)")

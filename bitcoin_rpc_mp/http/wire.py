@@ -64,7 +64,7 @@ def _format_date(second: int) -> str:
 _PLAIN_STATUS = frozenset(status for status in REASONS if status != 204)
 _STATUS_LINES: dict[tuple[int, int, int], bytes] = {}
 _HEADER_BYTES: dict[tuple[tuple[str, str], ...], tuple[bytes, bytes]] = {}
-_HEADER_BYTES_MAX = 256
+_CACHE_MAX = 256  # entries per cache: replies use a handful of statuses and header tuples
 
 
 def _status_line(major: int, minor: int, status: int) -> bytes:
@@ -72,7 +72,7 @@ def _status_line(major: int, minor: int, status: int) -> bytes:
     line = _STATUS_LINES.get(key)
     if line is None:
         line = f"HTTP/{major}.{minor} {status} {REASONS.get(status, '')}\r\n".encode("latin-1")
-        if len(_STATUS_LINES) < 256:
+        if len(_STATUS_LINES) < _CACHE_MAX:
             _STATUS_LINES[key] = line
     return line
 
@@ -86,7 +86,7 @@ def _encoded_headers(headers: tuple[tuple[str, str], ...]) -> tuple[bytes, bytes
         has_type = any(ascii_lower(k) == "content-type" for k, _ in headers)
         tail = b"\r\n" if has_type else f"Content-Type: {DEFAULT_CONTENT_TYPE}\r\n\r\n".encode("latin-1")
         cached = (data, tail)
-        if len(_HEADER_BYTES) < _HEADER_BYTES_MAX:
+        if len(_HEADER_BYTES) < _CACHE_MAX:
             _HEADER_BYTES[headers] = cached
     return cached
 
