@@ -9,6 +9,7 @@ layer.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import gc
 import hmac
 import logging
@@ -271,4 +272,7 @@ def configure_logging(settings: Settings) -> None:
 def run(settings: Settings) -> int:
     """Entry point used by the console script once the options are valid."""
     configure_logging(settings)
+    # A crash inside a C extension (pycapnp, uvloop) would otherwise end the process without a word: write the
+    # Python stack of every thread to stderr on SIGSEGV, SIGFPE, SIGABRT, SIGBUS and SIGILL.
+    faulthandler.enable()
     return uvloop.run(_main(settings))

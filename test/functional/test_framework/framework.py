@@ -12,6 +12,7 @@ import argparse
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -140,6 +141,16 @@ class BitcoinTestFramework:
 
     def _dump_logs(self) -> None:
         for proc in self._processes():
+            code = proc.returncode()
+            if code is not None:
+                # A process that died on a signal leaves no Python traceback of its own: name the signal.
+                how = f"exited with code {code}"
+                if code < 0:
+                    try:
+                        how = f"killed by {signal.Signals(-code).name}"
+                    except ValueError:
+                        how = f"killed by signal {-code}"
+                print(f"----- {proc.name}: not running ({how}) -----", file=sys.stdout)
             print(proc.tails(), file=sys.stdout)
 
     def _stop_all(self) -> list[str]:
