@@ -1,7 +1,8 @@
 """Composition root: builds Settings → NodeClient → executor → Dispatcher → HTTP server, and runs them.
 
 Owns: the uvloop event loop with pycapnp's KJ loop inside it, the in-process stand-in node when no node socket
-was given, the cookie file's life, signals and graceful shutdown, and the glue from an HTTP `Request` to the
+was given, the datadir lock (taken before anything else, `datadir_lock`), the cookie file's life (written only
+once the ports are bound, removed only if still ours), signals and graceful shutdown, and the glue from an HTTP `Request` to the
 JSON-RPC dispatcher (authentication first, as bitcoind's handler does). It is the only module that sees every
 layer.
 """
@@ -29,6 +30,7 @@ from .auth.cookie import AuthCookie
 from .auth.credentials import Authenticator, entry_for_password
 from .auth.whitelist import Whitelist
 from .config.settings import Settings
+from .datadir_lock import DatadirClaim, DatadirError, claim_datadir, remember_cookie
 from .handlers.registry import NodeExecutor
 from .http.events import Request, Response
 from .http.server import HttpServer
@@ -91,16 +93,21 @@ class Running:
     cookie: AuthCookie | None
     standin: Any | None
     socket_dir: tempfile.TemporaryDirectory[str] | None
+    claim: DatadirClaim | None = None
 
     async def aclose(self) -> None:
-        if self.cookie is not None:
-            self.cookie.remove()
-        await self.server.aclose()
-        await self.client.aclose()
-        if self.standin is not None:
-            await self.standin.aclose()
-        if self.socket_dir is not None:
-            self.socket_dir.cleanup()
+        try:
+            if self.cookie is not None:
+                self.cookie.remove()
+            await self.server.aclose()
+            await self.client.aclose()
+            if self.standin is not None:
+                await self.standin.aclose()
+            if self.socket_dir is not None:
+                self.socket_dir.cleanup()
+        finally:
+            if self.claim is not None:
+                self.claim.release()  # last: until here a second instance must not start on this datadir
 
 
 async def start_standin(blocks: int = STANDIN_BLOCKS) -> tuple[Any, str, tempfile.TemporaryDirectory[str]]:
@@ -131,8 +138,30 @@ def socket_permission_warnings(socket_path: str) -> list[str]:
     return warnings
 
 
-async def serve(settings: Settings) -> Running:
-    """Start everything; return once the HTTP endpoints are bound (the node may still be away)."""
+def claim_settings_datadir(settings: Settings) -> DatadirClaim:
+    """Lock the net datadir as bitcoind does (see `datadir_lock`); raises DatadirError."""
+    return claim_datadir(
+        settings.net_datadir,
+        node_socket=settings.node_socket,
+        cookie_path=settings.rpccookiefile if settings.cookie_enabled else None,
+    )
+
+
+async def serve(settings: Settings, claim: DatadirClaim | None = None) -> Running:
+    """Start everything; return once the HTTP endpoints are bound (the node may still be away).
+
+    `claim` is the datadir lock taken by the caller before anything else (`claim_settings_datadir`); the
+    returned `Running` releases it at the end of `aclose()`. The cookie is written only after every endpoint
+    is bound, so a start that fails (port taken) never touches another process's cookie."""
+    try:
+        return await _serve(settings, claim)
+    except BaseException:
+        if claim is not None:
+            claim.release()
+        raise
+
+
+async def _serve(settings: Settings, claim: DatadirClaim | None) -> Running:
     standin = None
     socket_dir = None
     socket_path = settings.node_socket
@@ -165,8 +194,7 @@ async def serve(settings: Settings) -> Running:
     if settings.cookie_enabled:
         assert settings.rpccookiefile is not None
         cookie = AuthCookie(settings.rpccookiefile, settings.rpccookieperms_mode)
-        cookie_password = cookie.write()
-        log.info("Generated RPC authentication cookie %s", settings.rpccookiefile)
+        cookie_password = cookie.new_password()  # the file is written once the ports are ours
     elif settings.rpccookiefile is None:
         log.info("RPC authentication cookie file generation is disabled.")
     authenticator = Authenticator.from_options(
@@ -191,19 +219,34 @@ async def serve(settings: Settings) -> Running:
         idle_timeout_s=settings.rpcservertimeout_s,
         clock=time.time,
     )
-    running = Running(server, client, cookie, standin, socket_dir)
+    running = Running(server, client, None, standin, socket_dir)
     try:
         await server.bind(settings.rpc_bind_endpoints)
+        if cookie is not None:
+            cookie.write()
+            running.cookie = cookie
+            if claim is not None and cookie.content is not None:
+                remember_cookie(claim, cookie.content)
+            log.info("Generated RPC authentication cookie %s", settings.rpccookiefile)
     except OSError:
         await running.aclose()
         raise
+    running.claim = claim
     return running
 
 
 async def _main(settings: Settings) -> int:
+    try:
+        claim = claim_settings_datadir(settings)  # before anything else, as bitcoind locks its datadir
+    except DatadirError as exc:
+        sys.stderr.write(f"Error: {exc}\n")
+        if exc.detail:
+            sys.stderr.write(f"{exc.detail}\n")
+        sys.stderr.flush()
+        return 1
     async with capnp.kj_loop():
         try:
-            running = await serve(settings)
+            running = await serve(settings, claim)
         except OSError as exc:
             log.error("%s", exc)
             return 1

@@ -134,3 +134,25 @@ def test_the_written_cookie_authenticates(tmp_path: Path) -> None:
     auth = Authenticator.from_options(cookie_password=cookie.write())
     line = (tmp_path / ".cookie").read_bytes()  # what bitcoin-cli sends, verbatim
     assert auth.check("Basic " + base64.b64encode(line).decode()) == COOKIE_USER
+
+
+def test_remove_leaves_a_copy_with_our_content_but_another_inode(tmp_path: Path) -> None:
+    """Another instance that wrote the same bytes (or a restore from backup) is not our file."""
+    path = tmp_path / ".cookie"
+    cookie = AuthCookie(path)
+    cookie.write()
+    content = path.read_bytes()
+    path.rename(tmp_path / "kept")  # kept alive, so the new file cannot reuse its inode number
+    path.write_bytes(content)
+    assert cookie.remove() is False
+    assert path.read_bytes() == content
+
+
+def test_password_is_drawn_before_the_file_is_written(tmp_path: Path) -> None:
+    cookie = AuthCookie(tmp_path / ".cookie")
+    password = cookie.new_password()
+    assert not (tmp_path / ".cookie").exists()
+    assert cookie.remove() is False  # nothing written: nothing of ours to remove
+    assert cookie.write() == password
+    assert (tmp_path / ".cookie").read_bytes() == f"{COOKIE_USER}:{password}".encode()
+    assert cookie.remove() is True
