@@ -93,7 +93,9 @@ OPTIONS: dict[str, OptionSpec] = {
         _opt(
             "ipcnative",
             "Answer the methods that typed IPC calls can answer exactly (getblockhash, getblockcount, ...) "
-            "natively; -noipcnative sends every method through Rpc.executeRpc where the node has it (default: 1)",
+            "natively; -noipcnative sends every method through Rpc.executeRpc where the node has it (default: "
+            "native only on nodes without Rpc, so that a node with Rpc logs and counts every request as bitcoind "
+            "does)",
         ),
         _opt("ipcthreads", "Number of node Threads used for IPC calls (default: 4, minimum 1)", "<n>"),
         _opt(

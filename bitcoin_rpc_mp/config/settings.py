@@ -134,7 +134,10 @@ class Settings:
     node_socket: str | None  # the resolved socket path; None exactly when `standin`
     standin: bool  # no socket given: the app starts the in-process stand-in node
     ipcthreads: int
-    ipcnative: bool  # answer exact methods through typed IPC calls (else pass everything through Rpc)
+    # answer exact methods through typed IPC calls: True (-ipcnative=1), False (-noipcnative: everything through
+    # Rpc where the node has it), None (default: native only on nodes without Rpc, so the node logs and counts
+    # every request as bitcoind would)
+    ipcnative: bool | None
     ipctimeout_s: float  # 0 = no limit
     ipcvariant: str | None  # None = detect
     # HTTP server
@@ -508,7 +511,7 @@ def build_settings(
     )
     ipctimeout_s = _timeout_option(store)
     ipcvariant = _variant_option(store)
-    ipcnative = store.get_bool("ipcnative", True)
+    ipcnative = None if store.get_setting("ipcnative") is None else store.get_bool("ipcnative", False)
     rpcthreads = max(1, _int_option(store, "rpcthreads", DEFAULT_RPCTHREADS, minimum=None, what="an integer"))
     rpcworkqueue = max(
         1, _int_option(store, "rpcworkqueue", DEFAULT_RPCWORKQUEUE, minimum=None, what="an integer")

@@ -58,9 +58,12 @@ def warmup_error(client: NodeClient) -> RpcError:
 class NodeExecutor:
     """Executes calls for the dispatcher against whatever node the client is connected to right now."""
 
-    def __init__(self, client: NodeClient, *, native: bool = True) -> None:
+    def __init__(self, client: NodeClient, *, native: bool | None = None) -> None:
         self._client = client
-        self._native = native  # False: everything the node can run goes through Rpc (-noipcnative)
+        # True (-ipcnative=1): typed IPC calls wherever they answer exactly; False (-noipcnative): everything the
+        # node can run goes through Rpc; None (default): like False on nodes with Rpc (the node then logs and
+        # counts each request as bitcoind does: `ThreadRPCServer method=...`, getrpcinfo), like True without Rpc.
+        self._native = native
 
     async def execute(self, call: Call, raw: bytes, user: str, uri: str) -> Outcome:
         client = self._client
@@ -68,8 +71,11 @@ class NodeExecutor:
         if caps is None:
             return Outcome(error=warmup_error(client))
         native = NATIVE_METHODS.get(call.method)
-        if native is not None and not self._native and "Rpc" in caps.interfaces and not native.local_only:
-            native = None
+        if native is not None and "Rpc" in caps.interfaces and not native.local_only:
+            # Until the node has finished loading, no typed call may reach it (Chain and Mining methods assert
+            # on a chainstate that does not exist yet); Rpc.executeRpc answers bitcoind's own -28 meanwhile.
+            if self._native is not True or not client.node_ready:
+                native = None
         try:
             if native is not None and native.available(caps):
                 ctx = NativeContext(client=client, caps=caps, user=user, uri=uri)

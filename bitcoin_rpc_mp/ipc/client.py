@@ -99,6 +99,9 @@ class IpcStatistics:
     reconnects: int  # sessions established after the first one
 
 
+# Interfaces whose methods are safe while the node loads: Echo touches nothing, Rpc.executeRpc answers -28.
+_ANY_TIME = frozenset({"rpc", "echo"})
+
 # Session attribute -> the interface's name in messages
 _INTERFACE_NAMES = {"chain": "Chain", "mining": "Mining", "rpc": "Rpc", "echo": "Echo"}
 
@@ -176,6 +179,12 @@ class NodeClient:
         return session.capabilities if session is not None and not session.lost.is_set() else None
 
     @property
+    def node_ready(self) -> bool:
+        """Connected to a node that has finished loading: typed Chain/Mining calls are safe (handshake.py)."""
+        session = self._session
+        return session is not None and session.ready.is_set() and not session.lost.is_set()
+
+    @property
     def connected(self) -> bool:
         session = self._session
         return session is not None and not session.lost.is_set()
@@ -247,6 +256,7 @@ class NodeClient:
 
     def _session_up(self, session: Session) -> None:
         self._session = session
+        session.start_warmup_watch()
         log.info("%s", session.capabilities.describe())
         if session.node_version is not None:
             log.info("bitcoin-node version %d at %s", session.node_version, self.socket_path)
@@ -291,7 +301,12 @@ class NodeClient:
         """A live session offering `interface` and a Thread on it; waits (up to reconnect_timeout_s) through
         reconnects. `interface` is the Session attribute: "chain", "mining", "rpc" or "echo"."""
         session = self._session
-        if session is not None and not session.lost.is_set() and getattr(session, interface) is not None:
+        if (
+            session is not None
+            and not session.lost.is_set()
+            and getattr(session, interface) is not None
+            and (interface in _ANY_TIME or session.ready.is_set())
+        ):
             try:  # the common case: connected, nothing to wait for but a Thread
                 return session, await session.pool.acquire(long)
             except (PoolClosed, NodeDisconnected):
@@ -302,6 +317,13 @@ class NodeClient:
             session = self._session
             if session is None or session.lost.is_set():
                 session = await self._wait_session(max(0.0, deadline - loop.time()))
+            if interface not in _ANY_TIME and not session.ready.is_set():
+                # Chain and Mining methods abort a node that is still loading: wait until it is ready.
+                try:
+                    await asyncio.wait_for(session.ready.wait(), max(0.0, deadline - loop.time()))
+                except TimeoutError:
+                    raise NodeUnavailable(self.socket_path, "bitcoin-node is still loading") from None
+                continue
             if getattr(session, interface) is None:
                 raise InterfaceMissing(_INTERFACE_NAMES[interface], session.capabilities.variant)
             try:

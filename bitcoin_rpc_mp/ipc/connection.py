@@ -85,6 +85,8 @@ class Connection:
         self.bootstrap: Any = client.bootstrap()
         self.lost = asyncio.Event()
         self._closed = False
+        # True when the node closed the socket (it does so only when it shuts down or dies), False when we did.
+        self.dropped_by_peer = False
         self._watch = asyncio.ensure_future(self._watch_disconnect(client.on_disconnect()))
 
     @classmethod
@@ -107,6 +109,7 @@ class Connection:
         except Exception as exc:  # the network was torn down under the promise: same meaning
             log.debug("disconnect watcher ended with %r", exc)
         if not self._closed:
+            self.dropped_by_peer = True
             log.warning("IPC socket %s: peer disconnected", self.socket_path)
         self.lost.set()
 

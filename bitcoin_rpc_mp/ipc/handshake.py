@@ -5,14 +5,23 @@ Owns: turning an open `Connection` into a ready `Session` — `Init.construct` (
 apart (unless the caller named the variant), the interface objects (`makeEcho`, `makeMining`, `makeRpc`,
 `makeChain`) and the pool of Threads every later call runs on.
 
-Probes (in this order; each answer is harmless, nothing here can change node state):
+Probes (in this order; each is harmless, nothing here can change node state or reach the chainstate):
 1. `Init @4` as `makeRpc`, then `Rpc.executeRpc` of `getnetworkinfo`. UNIMPLEMENTED at @4 -> the node is 31.x or
-   older (or the 2025 #29409 build); an Rpc that answers "Requested interface not implemented" is in fact a Chain
-   (the pr/trace layout, Chain at @4, confirmed with `Chain.getHeight`).
+   older (or the 2025 #29409 build); an Rpc that answers "Requested interface not implemented ... Chain" is in
+   fact a Chain (the pr/trace layout, Chain at @4).
 2. `Init @2` with the 29/30 meaning (`makeMining(context)`): FAILED "Old mining interface (@2)" -> 31.x.
-3. `makeChain` at @5 (32 + #29409) or @3 (2025 #29409) then `Chain.getHeight`: success confirms Chain.
+3. `makeChain` at @5 (32 + #29409) or @3 (2025 #29409): a returned capability confirms Chain.
 `ThreadMap.makePool` is never called (a second one fails, and we always name a Thread); whether the node has one
 follows from the variant's schema. `Chain.getBlockHash` is never used (it aborts the node on a bad height).
+
+Start-up safety (node/interfaces.cpp): every `Chain` and `Mining` method asserts that the chainstate manager
+exists, and it does not while the node loads (nor after shutdown freed it). The only calls made here are
+factories (`Init.make*`, which construct an object and touch no chain state) and `Rpc.executeRpc`, which answers
+bitcoind's -28 "in warm-up" before it looks at the method. `Init.makeMining` itself waits until the chainstate is
+loaded, and once it has returned every Chain and Mining method is safe: on a node without Rpc the session is
+published only then; on a node with Rpc it is published at once (the node answers -28 to pass-through requests
+itself), Mining is made on a Thread of its own and `Session.ready` set when it returns. Typed calls wait for
+`ready` (`client.NodeClient`).
 
 The six variants live in six `capnp.SchemaParser`s whose types do not mix: the bootstrap capability and Thread
 handles are cast (`cast_as`) to each parser's interface — only interface ids travel — and every call's `Context`
@@ -27,8 +36,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from bitcoin_rpc_mp.ipc.capabilities import NodeCapabilities
@@ -44,6 +54,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PROBE_REQUEST = '{"method":"getnetworkinfo","id":0}'
+# Cap'n Proto's answer to a method of another interface names the object's real one (spec ipc-protocol.md §4).
+LOADED_WAIT_S = 0.25  # how long the handshake waits for makeMining before serving a node that is still loading
+_ACTUAL_CHAIN = re.compile(r"actualInterfaceName = \S*:Chain\b")
 
 
 class UnsupportedNode(IpcError):
@@ -64,15 +77,51 @@ class Session:
     rpc: Any = None
     chain: Any = None
     node_version: int | None = None
+    # Set once the node has finished loading: only then may Chain and Mining methods be called (module docstring).
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # A node with Rpc that was still loading at connect time: its makeMining, still waiting, and the Thread it
+    # waits on (not one of the pool's).
+    _pending_mining: asyncio.Future[Any] | None = field(default=None, repr=False)
+    _mining_thread: Any = field(default=None, repr=False)
+    _warmup: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
     def lost(self) -> asyncio.Event:
         return self.connection.lost
 
+    @property
+    def dropped_by_peer(self) -> bool:
+        return self.connection.dropped_by_peer
+
+    def start_warmup_watch(self) -> None:
+        """Set `ready` once the `makeMining` sent by `establish` returns (module docstring). Runs as a task of its
+        own; ends with the session. Nothing to do when the handshake already made Mining."""
+        if self.ready.is_set() or self._pending_mining is None or self._warmup is not None:
+            return
+        self._warmup = asyncio.ensure_future(self._await_mining(self._pending_mining))
+
+    async def _await_mining(self, pending: asyncio.Future[Any]) -> None:
+        log.info("bitcoin-node is still loading; passing requests through until it is ready")
+        try:
+            mining = await pending
+        except IpcError as exc:
+            log.debug("makeMining failed: %s", exc)
+            return
+        finally:
+            self._pending_mining = self._mining_thread = None
+        if mining is not None:
+            self.mining = mining
+            log.info("bitcoin-node finished loading")
+            self.ready.set()
+
     def close(self) -> None:
         """Drop every capability (no `destroy` calls) and close the socket."""
+        if self._warmup is not None:
+            self._warmup.cancel()
+        if self._pending_mining is not None:
+            self._pending_mining.cancel()
         self.pool.close()
-        self.echo = self.mining = self.rpc = self.chain = self.thread_map = None
+        self.echo = self.mining = self.rpc = self.chain = self.thread_map = self._mining_thread = None
         self.connection.close()
 
 
@@ -100,20 +149,15 @@ def _init(vs: VariantSchemas, bootstrap: Any) -> Any:
 
 
 async def _offers_chain(vs: VariantSchemas, bootstrap: Any, thread: Any) -> bool:
+    """True if `Init.makeChain` (at this variant's ordinal) returns a capability. Nothing is called on it: every
+    Chain method needs the chainstate, which a loading node does not have yet (module docstring)."""
     ctx = _context(vs, thread)
     made = await _attempt(_init(vs, bootstrap).makeChain(context=ctx))
     if isinstance(made, RemoteError):
         if made.kind == "UNIMPLEMENTED":
             return False
         raise made
-    if not made._has("result"):
-        return False
-    height = await _attempt(made.result.getHeight(context=ctx))
-    if isinstance(height, RemoteError):
-        if height.kind == "UNIMPLEMENTED":
-            return False
-        raise height
-    return True
+    return bool(made._has("result"))
 
 
 def _version_of(reply: str) -> int | None:
@@ -150,7 +194,7 @@ async def detect_variant(bootstrap: Any, thread: Any) -> Detection:
         if reply.kind != "UNIMPLEMENTED":
             raise reply
         log.debug("probe: the object at Init @4 is no Rpc (%s)", reply.message)
-        if await _offers_chain(load_variant("pr29409-2026-02"), bootstrap, thread):
+        if _ACTUAL_CHAIN.search(reply.message):
             return Detection("pr29409-2026-02")
         raise UnsupportedNode(f"Init @4 gave an object that is neither Rpc nor Chain: {reply.message}")
     version = _version_of(str(reply.result))
@@ -216,22 +260,49 @@ async def establish(
 
     init = _init(vs, bootstrap)
     init_methods = set(vs.init.Init.schema.method_names)
-    wanted = [("Echo", "makeEcho"), ("Mining", "makeMining")]
-    if "makeRpc" in init_methods and vs.rpc is not None:
+    # makeMining waits until the chainstate is loaded, and once it has returned every Chain and Mining method is
+    # safe. A node with Rpc is served before that (its executeRpc answers -28 itself): its makeMining goes on a
+    # Thread of its own and, if it does not return at once, Session.start_warmup_watch waits for it. A node
+    # without Rpc has nothing to serve until then.
+    deferred_mining = "makeRpc" in init_methods and vs.rpc is not None
+    wanted = [("Echo", "makeEcho")]
+    pending_mining: asyncio.Future[Any] | None = None
+    mining_thread: Any = None
+    if deferred_mining:
         wanted.append(("Rpc", "makeRpc"))
+        mining_thread, mining_ctx = await make_thread(pool.next_name())
+        pending_mining = asyncio.ensure_future(_make(init, "makeMining", mining_ctx, "Mining"))
+        # a handshake that fails below must not leave an unretrieved exception behind
+        pending_mining.add_done_callback(lambda f: f.cancelled() or f.exception())
+    else:
+        wanted.append(("Mining", "makeMining"))
     if "makeChain" in init_methods and vs.chain is not None:
         wanted.append(("Chain", "makeChain"))
-    made = await asyncio.gather(*(_make(init, method, ctx, name) for name, method in wanted))
+    try:
+        made = await asyncio.gather(*(_make(init, method, ctx, name) for name, method in wanted))
+    except BaseException:
+        if pending_mining is not None:
+            pending_mining.cancel()
+        raise
     objects = {name: obj for (name, _method), obj in zip(wanted, made, strict=True) if obj is not None}
 
+    if pending_mining is not None:
+        done, _ = await asyncio.wait({pending_mining}, timeout=LOADED_WAIT_S)
+        if done:
+            mining_now, pending_mining = pending_mining.result(), None
+            if mining_now is not None:
+                objects["Mining"] = mining_now
+    offered = set(objects)
+    if pending_mining is not None and "Rpc" in objects:
+        offered.add("Mining")  # made when the node has loaded
     capabilities = NodeCapabilities(
         variant=vs.name,
-        interfaces=frozenset(objects),
+        interfaces=frozenset(offered),
         has_pool="makePool" in vs.proxy.ThreadMap.schema.method_names,
     )
     pool.max_in_flight = None if capabilities.queues_calls else 1
     await pool.fill()
-    return Session(
+    session = Session(
         connection=connection,
         schemas=vs,
         capabilities=capabilities,
@@ -243,3 +314,8 @@ async def establish(
         chain=objects.get("Chain"),
         node_version=detection.node_version,
     )
+    if pending_mining is None:
+        session.ready.set()
+    else:
+        session._pending_mining, session._mining_thread = pending_mining, mining_thread
+    return session

@@ -5,6 +5,13 @@ that opens the socket, runs the handshake and discovery (`handshake.establish`),
 the connection to be lost, withdraws the session and starts over — forever, until it is cancelled. A new session
 always means a new socket, a new handshake, new Threads and new objects (spec ipc-protocol.md §5).
 
+Never into a node that is shutting down: bitcoin-node closes its IPC connections late in its shutdown, just before
+it frees its chainstate, while its listening socket keeps accepting until the process exits, and any call that
+reaches the chainstate then aborts the node (`Assertion 'm_node.chainman' failed`). A node closes our connection
+only when it shuts down (or dies), so after the peer dropped us the supervisor does not connect to the same socket
+file again: it waits until that file is replaced (a new node unlinks it and binds a new one) and meanwhile connects
+to nothing. A connection that we closed ourselves does not count.
+
 Must not import `http`, `jsonrpc`, `handlers`, `standin`.
 """
 
@@ -12,17 +19,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bitcoin_rpc_mp.ipc.errors import IpcError
+from bitcoin_rpc_mp.ipc.errors import IpcError, NodeDisconnected
 from bitcoin_rpc_mp.ipc.handshake import Session
 
-__all__ = ["Backoff", "Supervisor"]
+__all__ = ["Backoff", "Supervisor", "socket_identity"]
 
 log = logging.getLogger(__name__)
 
 _FLAPPING_S = 1.0  # a session shorter than this does not reset the back-off
+_REPLACED_POLL_S = 0.1  # how often to look whether a node that dropped us has been replaced
+
+
+def socket_identity(path: str) -> tuple[int, int, int] | None:
+    """What tells one bound socket file from the next at the same path (None if there is none)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_ctime_ns)
 
 
 @dataclass
@@ -67,6 +85,7 @@ class Supervisor:
         *,
         backoff: Backoff | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        identity: Callable[[str], object] = socket_identity,
     ) -> None:
         self.socket_path = socket_path
         self._connect = connect
@@ -74,16 +93,43 @@ class Supervisor:
         self._on_down = on_down
         self.backoff = backoff or Backoff()
         self._sleep = sleep
+        self._identity = identity
         self.sessions = 0
         self.last_error: BaseException | None = None
+        # The identity of the socket file whose node dropped us: never connected to again (module docstring).
+        self.shut_down_node: object = None
+
+    async def _wait_for_replacement(self) -> None:
+        """Return once the socket file is not the one whose node dropped us (replaced, or gone)."""
+        if self.shut_down_node is None:
+            return
+        if self._identity(self.socket_path) != self.shut_down_node:
+            self.shut_down_node = None
+            return
+        log.warning(
+            "bitcoin-node at %s closed our connection: it is shutting down; not connecting again until a "
+            "bitcoin-node binds %s anew",
+            self.socket_path,
+            self.socket_path,
+        )
+        self.last_error = NodeDisconnected("bitcoin-node is shutting down")
+        while self._identity(self.socket_path) == self.shut_down_node:
+            await self._sleep(_REPLACED_POLL_S)
+        self.shut_down_node = None
+        log.info("the IPC socket %s was bound anew; connecting", self.socket_path)
 
     async def run(self) -> None:
         failing = False
         while True:
+            await self._wait_for_replacement()
+            identity = self._identity(self.socket_path)
             try:
                 session = await self._connect()
             except Exception as exc:
                 self.last_error = exc
+                if isinstance(exc, NodeDisconnected) and identity is not None:
+                    # accepted, then dropped during the handshake: a node that is shutting down
+                    self.shut_down_node = identity
                 delay = self.backoff.next_delay()
                 if not isinstance(exc, (OSError, IpcError, TimeoutError)):
                     log.error("unexpected failure while connecting to %s", self.socket_path, exc_info=exc)
@@ -113,6 +159,8 @@ class Supervisor:
                 await session.lost.wait()
             finally:
                 self._on_down(session)
+            if getattr(session, "dropped_by_peer", False) and identity is not None:
+                self.shut_down_node = identity
             log.warning("lost the IPC connection to bitcoin-node at %s; reconnecting", self.socket_path)
             if asyncio.get_running_loop().time() - started >= _FLAPPING_S:
                 self.backoff.reset()

@@ -81,7 +81,7 @@ def test_hung_node_call_times_out_while_other_calls_flow(tmp_path: Path) -> None
     node = Standin(tmp_path / "node.sock", blocks=5, extra=["--method-delay-ms", "executeRpc=600000"]).start()
     # -ipcvariant skips detection, whose first probe is an executeRpc (which this node never answers)
     server = Server(
-        tmp_path / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p", "-ipctimeout=1", "-ipcvariant=pr29409"]
+        tmp_path / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p", "-ipctimeout=1", "-ipcvariant=pr29409", "-ipcnative=1"]
     ).start()
     results: dict[str, tuple[float, tuple[int, dict]]] = {}
 

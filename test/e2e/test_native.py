@@ -78,7 +78,7 @@ def variant_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         node = start_backend(base / "node.sock", blocks=210)
     else:
         node = Standin(base / "node.sock", blocks=210, variant=variant).start()
-    server = Server(base / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
+    server = Server(base / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p", "-ipcnative=1"]).start()
     try:
         yield variant, server
     finally:
@@ -171,7 +171,7 @@ def native_and_passthrough(
 ) -> Iterator[tuple[Standin | RealNode, Server, Server]]:
     base = tmp_path_factory.mktemp("native-vs-passthrough")
     node = start_backend(base / "node.sock", blocks=210)
-    native = Server(base / "native", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
+    native = Server(base / "native", node.socket_path, ["-rpcuser=u", "-rpcpassword=p", "-ipcnative=1"]).start()
     passthrough = Server(base / "pass", node.socket_path, ["-rpcuser=u", "-rpcpassword=p", "-noipcnative"]).start()
     try:
         yield node, native, passthrough
@@ -253,7 +253,7 @@ def hostile_target(
         node = start_backend(base / "node.sock", blocks=20)
     else:
         node = Standin(base / "node.sock", blocks=20, variant=request.param).start()
-    server = Server(base / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
+    server = Server(base / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p", "-ipcnative=1"]).start()
     stop = threading.Event()
 
     def reorg_loop() -> None:
@@ -315,7 +315,7 @@ def test_waits_wake_on_a_new_block_and_never_starve_short_calls(tmp_path: Path) 
     """Eight waitfornewblock calls (more than the 4 node Threads of the short-call pool) are parked on Threads
     of their own: getblockcount keeps answering at once; a mined block wakes every wait with the new tip."""
     node = Standin(tmp_path / "node.sock", blocks=10).start()
-    server = Server(tmp_path / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
+    server = Server(tmp_path / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p", "-ipcnative=1"]).start()
     try:
         replies: list[tuple[int, dict]] = []
         waiters = [
@@ -352,10 +352,35 @@ def test_waits_wake_on_a_new_block_and_never_starve_short_calls(tmp_path: Path) 
 def test_submitblock_without_rpc_is_method_not_found(tmp_path: Path) -> None:
     """ipc-protocol §11: submitblock is not exact over Mining.submitBlock, so nodes without Rpc get -32601."""
     node = Standin(tmp_path / "node.sock", blocks=1, variant="v31").start()
-    server = Server(tmp_path / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
+    server = Server(tmp_path / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p", "-ipcnative=1"]).start()
     try:
         status, reply = rpc(server.port, "submitblock", ["00"])
         assert (status, reply["error"]) == (404, {"code": -32601, "message": "Method not found"})
     finally:
+        server.stop()
+        node.stop()
+
+
+# -- the default on a node with Rpc: everything through Rpc.executeRpc -------------------------------------------
+def test_by_default_a_node_with_rpc_runs_every_request_itself(tmp_path: Path) -> None:
+    """Without -ipcnative=1, a node offering Rpc gets every request through executeRpc, so it logs and counts
+    each one as bitcoind does: `help` is the node's own listing (no initmessage of ours added), and methods the
+    node lacks get its -32601 even where a typed call could answer (echoipc on the stand-in)."""
+    node = Standin(tmp_path / "node.sock", blocks=10, variant="pr29409").start()
+    server = Server(tmp_path / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
+    native = Server(tmp_path / "native", node.socket_path, ["-rpcuser=u", "-rpcpassword=p", "-ipcnative=1"]).start()
+    try:
+        status, listing = rpc(server.port, "help")
+        assert status == 200 and "getblockcount" in listing["result"]
+        assert "initmessage" not in listing["result"]
+        assert "initmessage" in rpc(native.port, "help")[1]["result"]
+        assert rpc(server.port, "getblockcount") == (200, {"result": 10, "error": None, "id": 1})
+        # the stand-in's Rpc does not know echoipc; a typed Echo call does
+        assert rpc(server.port, "echoipc", ["x"])[1]["error"]["code"] == -32601
+        assert rpc(native.port, "echoipc", ["x"])[1]["result"] == "x"
+        # our own method (the node has none by that name) is still answered
+        assert rpc(server.port, "initmessage", ["hi"])[1]["result"] == "Message sent successfully"
+    finally:
+        native.stop()
         server.stop()
         node.stop()

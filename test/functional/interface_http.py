@@ -41,6 +41,9 @@ GETBLOCKCOUNT = '{"method":"getblockcount","id":1}'
 class HTTPBasicsTest(BitcoinTestFramework):
     def set_test_params(self) -> None:
         self.num_blocks = 5
+        # the pipelining case uses waitfornewblock as its slow request: typed Mining calls answer it on any node
+        # (the stand-in's Rpc does not know it)
+        self.server_args = ["-ipcnative=1"]
 
     def run_test(self) -> None:
         self.reply_body = f'{{"result":{self.num_blocks},"error":null,"id":1}}\n'
@@ -202,7 +205,7 @@ class HTTPBasicsTest(BitcoinTestFramework):
 
     def test_idle_timeout(self) -> None:
         self.log.info("Idle timeout: restart with -rpcservertimeout=1")
-        self.restart_server(["-rpcservertimeout=1"])
+        self.restart_server([*self.server_args, "-rpcservertimeout=1"])
         with self.server.raw() as conn:
             started = time.monotonic()
             assert_equal(conn.wait_closed(5), True)

@@ -82,3 +82,80 @@ async def test_supervisor_backs_off_on_failures_and_publishes_each_session() -> 
     with pytest.raises(asyncio.CancelledError):
         await task
     assert events[-1] == ("down", second)
+
+
+class DroppedSession(FakeSession):
+    def __init__(self, dropped_by_peer: bool) -> None:
+        super().__init__()
+        self.dropped_by_peer = dropped_by_peer
+
+
+async def test_supervisor_never_reconnects_into_a_node_that_dropped_it() -> None:
+    """A node drops its clients only while it shuts down, and its listener accepts until it exits: the same
+    socket file is not connected to again; a file bound anew (a restarted node) is."""
+    identity = {"value": ("dev", 1)}
+    connects: list[object] = []
+    sessions = [DroppedSession(True), DroppedSession(False), DroppedSession(False)]
+
+    async def connect() -> Any:
+        connects.append(identity["value"])
+        if not sessions:
+            await asyncio.Event().wait()
+        return sessions.pop(0)
+
+    async def sleep(delay: float) -> None:
+        await asyncio.sleep(0.001)
+
+    sup = Supervisor(
+        "/node.sock",
+        connect,  # type: ignore[arg-type]
+        lambda s: None,
+        lambda s: None,
+        sleep=sleep,
+        identity=lambda path: identity["value"],
+    )
+    first, second, third = sessions
+    task = asyncio.create_task(sup.run())
+    await asyncio.sleep(0.01)
+    first.lost.set()  # the node closed the connection
+    await asyncio.sleep(0.05)
+    assert connects == [("dev", 1)], "connected again into the node that is shutting down"
+    identity["value"] = ("dev", 2)  # a new node bound the path
+    await asyncio.sleep(0.05)
+    assert connects == [("dev", 1), ("dev", 2)]
+    second.lost.set()  # this time we closed it ourselves: reconnecting to the same file is fine
+    await asyncio.sleep(0.05)
+    assert connects == [("dev", 1), ("dev", 2), ("dev", 2)]
+    assert sup.sessions == 3
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    del third
+
+
+async def test_supervisor_treats_a_drop_during_the_handshake_as_a_shutdown() -> None:
+    identity = {"value": ("dev", 7)}
+    attempts: list[object] = []
+
+    async def connect() -> Any:
+        attempts.append(identity["value"])
+        if len(attempts) == 1:
+            raise NodeDisconnected("accepted, then dropped")
+        await asyncio.Event().wait()
+
+    async def sleep(delay: float) -> None:
+        await asyncio.sleep(0.001)
+
+    sup = Supervisor(
+        "/node.sock", connect, lambda s: None, lambda s: None, sleep=sleep,  # type: ignore[arg-type]
+        identity=lambda path: identity["value"],
+    )
+    task = asyncio.create_task(sup.run())
+    await asyncio.sleep(0.05)
+    assert attempts == [("dev", 7)]
+    identity["value"] = None  # the node exited and the file went away: trying again is harmless
+    await asyncio.sleep(0.05)
+    assert attempts[-1] is None and len(attempts) == 2
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
