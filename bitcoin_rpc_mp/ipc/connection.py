@@ -1,10 +1,23 @@
 """One socket session with bitcoin-node, and the one place Cap'n Proto exceptions become `ipc.errors`.
 
-Owns: parsing `-ipcconnect`-style addresses (`unix:<path>` or a bare path), opening the Unix socket with
-`capnp.AsyncIoStream.create_unix_connection`, the `TwoPartyClient` and its bootstrap capability, noticing promptly
+Owns: parsing `-ipcconnect`-style addresses (`unix:<path>` or a bare path), opening the Unix socket as a
+`capnp.AsyncIoStream` (`open_unix_stream`, see "The read-buffer hazard" below), the `TwoPartyClient` and its
+bootstrap capability, noticing promptly
 that the peer went away (`TwoPartyClient.on_disconnect()`), closing, and `map_exceptions()`: the single
 translation of `capnp.KjException` into `NodeDisconnected` / `RemoteError` used by `handshake.py` and `client.py`
 (no other module catches `capnp.KjException`).
+
+The read-buffer hazard (why the socket is not opened with `capnp.AsyncIoStream.create_unix_connection`):
+pycapnp 2.2.4's stream protocol answers a transport's `get_buffer()` that arrives while Cap'n Proto has no read
+posted by calling `transport.pause_reading()` from inside `get_buffer()`. On uvloop that is libuv's
+`uv_read_stop()` inside the stream's allocation callback: it clears the stream's read callback, which libuv
+calls right afterwards, so the process dies of SIGSEGV at address 0 (`uv__read`, stream.c). uvloop starts
+reading every new connection after `connection_made()`, whatever the protocol asked there, so the hazard is
+armed from the moment a socket connects until Cap'n Proto posts its first read; reconnecting at once into a
+node that was just SIGKILLed lands there (the dying node's listener still queues our connection, then resets
+it). `_StreamProtocol` is pycapnp's protocol with that one call moved out of `get_buffer()` to
+`buffer_updated()`, where libuv allows it; the bytes read in between go to pycapnp's own overflow buffer, which
+it drains before its next read, exactly as when the pause is honoured at once.
 
 Must run inside `capnp.kj_loop()`. Must not import `http`, `jsonrpc`, `handlers` (or `standin`).
 """
@@ -21,7 +34,14 @@ import capnp
 
 from bitcoin_rpc_mp.ipc.errors import IpcError, NodeDisconnected, RemoteError
 
-__all__ = ["Connection", "KjException", "map_exceptions", "parse_socket_address", "translate_kj_exception"]
+__all__ = [
+    "Connection",
+    "KjException",
+    "map_exceptions",
+    "open_unix_stream",
+    "parse_socket_address",
+    "translate_kj_exception",
+]
 
 # The exception type pycapnp raises for every failed call; client.py's call path catches it directly (a
 # `with map_exceptions()` block costs a generator per call) and hands it to translate_kj_exception.
@@ -63,6 +83,61 @@ def translate_kj_exception(exc: BaseException) -> IpcError:
     return RemoteError(remote_message(description), kind)
 
 
+class _PauseRequest:
+    """What pycapnp's `get_buffer()` sees as its transport: a `pause_reading()` is noted, not done."""
+
+    __slots__ = ("requested",)
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def pause_reading(self) -> None:
+        self.requested = True
+
+
+# pycapnp's asyncio stream protocol (a cdef class; Python subclasses may override its `def` methods).
+_PycapnpStreamProtocol: Any = capnp.lib.capnp._PyAsyncIoStreamProtocol
+
+
+class _StreamProtocol(_PycapnpStreamProtocol):
+    """pycapnp's stream protocol without a `pause_reading()` inside `get_buffer()` (module docstring)."""
+
+    transport: Any  # pycapnp's `cdef public object transport`: None until connected and after connection_lost
+    _pause_after_read = False
+
+    def get_buffer(self, size_hint: int) -> Any:
+        transport = self.transport
+        request = _PauseRequest()
+        self.transport = request
+        try:
+            buffer = super().get_buffer(size_hint)
+        finally:
+            self.transport = transport
+        self._pause_after_read = request.requested
+        return buffer
+
+    def buffer_updated(self, size: int) -> None:
+        super().buffer_updated(size)
+        if self._pause_after_read:
+            self._pause_after_read = False
+            if self.transport is not None:
+                self.transport.pause_reading()
+
+
+async def open_unix_stream(socket_path: str) -> Any:
+    """A connected `capnp.AsyncIoStream` on `socket_path`, safe on uvloop (module docstring); raises OSError
+    (FileNotFoundError, ConnectionRefusedError, ...) when nothing listens. Must run inside `capnp.kj_loop()`."""
+    stream = capnp.AsyncIoStream()
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.create_unix_connection(_StreamProtocol, socket_path)
+    try:
+        stream._post_init(protocol)
+    except BaseException:
+        transport.close()
+        raise
+    return stream
+
+
 @contextlib.contextmanager
 def map_exceptions() -> Iterator[None]:
     """Re-raise `capnp.KjException` raised inside the block as `NodeDisconnected` / `RemoteError`."""
@@ -92,7 +167,7 @@ class Connection:
     @classmethod
     async def open(cls, socket_path: str) -> Connection:
         """Connect; raises OSError (FileNotFoundError, ConnectionRefusedError, ...) when nothing listens."""
-        stream = await capnp.AsyncIoStream.create_unix_connection(socket_path)
+        stream = await open_unix_stream(socket_path)
         client = capnp.TwoPartyClient(stream)
         log.debug("connected to %s", socket_path)
         return cls(socket_path, stream, client)
