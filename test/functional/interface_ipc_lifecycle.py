@@ -209,6 +209,9 @@ class IpcLifecycleTest(BitcoinTestFramework):
         self.log.info("%d node restarts (SIGKILL and SIGTERM; sessions held 1.1 s or cut at once): "
                       "fds and threads must not grow", restarts)
         self.call_until(True)
+        # A real node SIGKILLed before it flushed its chainstate comes back with fewer blocks than it was given at
+        # start (the stand-in always has num_blocks): the chain must be the same after the restarts as before.
+        height_before = self.rpc.getblockcount()
         fd_before = self.settled(self.server.fd_count)
         threads_before = self.settled(self.server.thread_count)
         rss_before = self.server.rss_kib()
@@ -231,7 +234,7 @@ class IpcLifecycleTest(BitcoinTestFramework):
             ready = self.node.wait_ready(60)
             (held if hold else rapid).append(self.call_until(True) - ready)
         assert_equal(self.server.running, True)
-        assert_equal(self.rpc.getblockcount(), self.num_blocks)
+        assert_equal(self.rpc.getblockcount(), height_before)
         fd_after = self.settled(self.server.fd_count)
         threads_after = self.settled(self.server.thread_count)
         rss_after = self.server.rss_kib()
