@@ -9,7 +9,9 @@ one block; SIGUSR2 reorgs: the tip block is replaced by a competing branch one b
 Event loop: asyncio's own, not uvloop. Measured with pycapnp 2.2.4 and uvloop 0.23: a process that serves
 ``AsyncIoStream.create_unix_server`` on uvloop and idles in the loop (waiting on an Event, or with a SIGINT
 handler installed) dies with SIGSEGV inside uvloop when the first client connects; on asyncio's loop it
-does not. In-process use (tests on uvloop) is unaffected.
+does not. The cause is pycapnp's stream protocol stopping libuv's reading inside its buffer callback when bytes
+arrive before Cap'n Proto's first read ("The read-buffer hazard" in ``bitcoin_rpc_mp/ipc/connection.py``, where
+the client side avoids it). In-process use (tests on uvloop) is unaffected.
 """
 
 from __future__ import annotations
