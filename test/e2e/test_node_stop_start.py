@@ -27,12 +27,13 @@ from pathlib import Path
 import pytest
 from harness import Server, exchange, real_node_binary, split_response
 
-pytestmark = pytest.mark.realnode
+CYCLES = int(os.environ.get("RPCMP_STOP_CYCLES", "10"))
+# a cycle takes 2-4 s on an idle 2-core machine; leave room for a loaded one
+pytestmark = [pytest.mark.realnode, pytest.mark.timeout(60 + 15 * CYCLES)]
 
 if real_node_binary() is None:
     pytest.skip("BITCOIN_NODE is not set: these cycles need a real bitcoin-node", allow_module_level=True)
 
-CYCLES = int(os.environ.get("RPCMP_STOP_CYCLES", "10"))
 FLAPPING_WINDOW_S = 1.0  # ipc/reconnect.py: a session at least this old reconnects without back-off
 
 
