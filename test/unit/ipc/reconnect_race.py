@@ -1,7 +1,8 @@
 """Stress: reconnect into a stand-in node the moment it is SIGKILLed, with calls in flight, on uvloop.
 
-``python test/unit/ipc/reconnect_race.py [--cycles N] [--opener ours|pycapnp]``: each cycle starts a stand-in
-node (forked from a spawner that has already imported everything, so a restart costs milliseconds), opens a
+``python test/unit/ipc/reconnect_race.py [--cycles N] [--opener ours|pycapnp] [--node BITCOIN_NODE]``: each cycle
+starts a stand-in node (forked from a spawner that has already imported everything, so a restart costs
+milliseconds; or, with ``--node``, a real bitcoin-node on a fresh regtest datadir), opens a
 `Connection` and runs the handshake, puts calls in flight (some of them time out), SIGKILLs the node and at once
 opens new connections on its socket until it refuses them. A connection that gets through lands in the dying
 node's listen queue and is reset while Cap'n Proto has not posted its first read: the moment pycapnp's own
@@ -22,6 +23,7 @@ import os
 import random
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +40,7 @@ from bitcoin_rpc_mp.standin.__main__ import parse_args as standin_args
 from bitcoin_rpc_mp.standin.__main__ import run as run_standin
 
 VARIANT = "pr29409"
+REAL_NODE = False  # set by --node
 
 
 def _spawner(requests: int, replies: int, argv: list[str]) -> None:
@@ -102,9 +105,40 @@ class Spawner:
         os.waitpid(self.pid, 0)
 
 
+class RealNodes:
+    """The same interface as `Spawner` for a real bitcoin-node binary: one fresh regtest datadir per node."""
+
+    def __init__(self, binary: str, socket_path: str) -> None:
+        self.binary = binary
+        self.socket_path = socket_path
+        self.directory = os.path.dirname(socket_path)
+        self._nodes: list[subprocess.Popen[bytes]] = []
+
+    def start_node(self) -> int:
+        datadir = os.path.join(self.directory, f"d{len(self._nodes)}")
+        os.mkdir(datadir)
+        argv = [self.binary, "-regtest", f"-datadir={datadir}", f"-ipcbind=unix:{self.socket_path}"]
+        argv += ["-server=0", "-listen=0", "-printtoconsole=0", "-disablewallet"]
+        self._nodes.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL))
+        return self._nodes[-1].pid
+
+    def close(self) -> None:
+        for node in self._nodes:
+            if node.poll() is None:
+                node.kill()
+            node.wait()
+
+
 async def _call(session: Session, slow: bool) -> None:
     ctx = session.pool.acquire_nowait().context
-    call = session.echo.echo(context=ctx, echo="x") if slow else session.chain.getHeight(context=ctx)
+    if session.capabilities.variant != VARIANT or session.rpc is None or slow:
+        call = session.echo.echo(context=ctx, echo="x")
+    elif REAL_NODE:  # Chain asserts on a node still loading (issue 10 section 1): executeRpc answers -28 then
+        call = session.rpc.executeRpc(
+            context=ctx, request='{"method":"getblockcount","id":1}', uri="/", user=""
+        )
+    else:
+        call = session.chain.getHeight(context=ctx)
     with contextlib.suppress(capnp.KjException, TimeoutError):
         await asyncio.wait_for(call, 0.05)  # the slow ones time out: their promises are dropped mid-call
 
@@ -121,7 +155,7 @@ async def _connect(path: str, deadline_s: float) -> Connection:
             await asyncio.sleep(0.002)
 
 
-async def run(spawner: Spawner, path: str, cycles: int, seed: int) -> int:
+async def run(spawner: Spawner | RealNodes, path: str, cycles: int, seed: int) -> int:
     rnd = random.Random(seed)
     raced = 0
     async with capnp.kj_loop():
@@ -153,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycles", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--opener", choices=["ours", "pycapnp"], default="ours")
+    parser.add_argument("--node", help="a real bitcoin-node binary (pr29409 build) instead of the stand-in")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     if args.opener == "pycapnp":
@@ -160,7 +195,13 @@ def main(argv: list[str] | None = None) -> int:
         connection.open_unix_stream = opener  # type: ignore[assignment]  # Connection.open looks it up per call
     directory = tempfile.mkdtemp(prefix="race.")
     path = os.path.join(directory, "node.sock")
-    spawner = Spawner(path)  # forked before any event loop runs in this process
+    spawner: Spawner | RealNodes
+    if args.node:
+        global REAL_NODE
+        REAL_NODE = True
+        spawner = RealNodes(args.node, path)
+    else:
+        spawner = Spawner(path)  # forked before any event loop runs in this process
     started = time.monotonic()
     try:
         raced = uvloop.run(run(spawner, path, args.cycles, args.seed))
