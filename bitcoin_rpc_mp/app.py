@@ -31,6 +31,7 @@ from .auth.credentials import Authenticator, entry_for_password
 from .auth.whitelist import Whitelist
 from .config.settings import Settings
 from .datadir_lock import DatadirClaim, DatadirError, claim_datadir, remember_cookie
+from .handlers.coalesce import Coalescer
 from .handlers.registry import NodeExecutor
 from .http.events import Request, Response
 from .http.server import HttpServer
@@ -209,7 +210,8 @@ async def _serve(settings: Settings, claim: DatadirClaim | None) -> Running:
         log.warning("stand-in mode without -rpcpassword/-rpcauth: also accepting the demo login u:p")
 
     whitelist = Whitelist.from_options(settings.rpcwhitelist, settings.rpcwhitelistdefault)
-    executor = NodeExecutor(client, native=settings.ipcnative)
+    coalescer = Coalescer(client, limit=settings.ipcthreads) if settings.ipccoalesce else None
+    executor = NodeExecutor(client, native=settings.ipcnative, coalescer=coalescer)
     dispatcher = Dispatcher(executor, whitelist)
     handler = JsonRpcHttpHandler(authenticator, dispatcher)
     server = HttpServer(

@@ -97,6 +97,12 @@ OPTIONS: dict[str, OptionSpec] = {
             "native only on nodes without Rpc, so that a node with Rpc logs and counts every request as bitcoind "
             "does)",
         ),
+        _opt(
+            "ipccoalesce",
+            "While the node is busy, send waiting read-only requests (getblockhash, getblockheader, ...) of the "
+            "same user and URI together as one Rpc.executeRpc batch; each client still gets exactly its own "
+            "reply (default: 1)",
+        ),
         _opt("ipcthreads", "Number of node Threads used for IPC calls (default: 4, minimum 1)", "<n>"),
         _opt(
             "ipctimeout",
@@ -174,6 +180,14 @@ OPTIONS: dict[str, OptionSpec] = {
             "-rpcwhitelist is set, the rpc server acts as if all rpc users are subject to empty-unless-otherwise-"
             "specified whitelists. If rpcwhitelistdefault is set to 1 and no -rpcwhitelist is set, rpc server acts "
             "as if all rpc users are subject to empty whitelists (default: 1 if any -rpcwhitelist is set, else 0)",
+        ),
+        _opt(
+            "rpccachesize",
+            "MiB of memory for answers that depend only on the block chain (getblockhash, getblock, "
+            "getblockheader, ...); every answer is checked against the node's current tip before it is used, and "
+            "the cache empties when the tip changes. Cached answers do not reach the node, so its log and "
+            "getrpcinfo do not show them (default: 0, off)",
+            "<n>",
         ),
         _opt("rpcworkqueue", "Set the depth of the work queue to service RPC calls (default: 64)", "<n>"),
         _opt(

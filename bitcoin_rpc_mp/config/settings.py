@@ -39,6 +39,7 @@ __all__ = [
     "COOKIE_PERMS",
     "DEFAULT_IPCTHREADS",
     "DEFAULT_IPCTIMEOUT_S",
+    "DEFAULT_RPCCACHESIZE_MIB",
     "DEFAULT_RPCSERVERTIMEOUT_S",
     "DEFAULT_RPCTHREADS",
     "DEFAULT_RPCWORKQUEUE",
@@ -56,6 +57,7 @@ DEFAULT_RPCTHREADS = 16
 DEFAULT_RPCWORKQUEUE = 64
 DEFAULT_RPCSERVERTIMEOUT_S = 30
 DEFAULT_IPCTHREADS = 4
+DEFAULT_RPCCACHESIZE_MIB = 0  # off: a cache hit never reaches the node, so the node's log and getrpcinfo would change
 # bitcoin-cli's own client timeout (DEFAULT_HTTP_CLIENT_TIMEOUT): a client of bitcoind never waits longer, so a
 # call that takes this long has no one left to answer; shorter would cut off legitimately slow RPCs
 DEFAULT_IPCTIMEOUT_S = 900.0
@@ -138,6 +140,8 @@ class Settings:
     # Rpc where the node has it), None (default: native only on nodes without Rpc, so the node logs and counts
     # every request as bitcoind would)
     ipcnative: bool | None
+    ipccoalesce: bool  # combine waiting read-only pass-through requests into one executeRpc batch
+    rpccachesize_mib: int  # chain-only answer cache (handlers/answer_cache.py); 0 = off
     ipctimeout_s: float  # 0 = no limit
     ipcvariant: str | None  # None = detect
     # HTTP server
@@ -512,6 +516,10 @@ def build_settings(
     ipctimeout_s = _timeout_option(store)
     ipcvariant = _variant_option(store)
     ipcnative = None if store.get_setting("ipcnative") is None else store.get_bool("ipcnative", False)
+    ipccoalesce = store.get_bool("ipccoalesce", True)
+    rpccachesize_mib = _int_option(
+        store, "rpccachesize", DEFAULT_RPCCACHESIZE_MIB, minimum=0, what="a number of MiB (0 or more)"
+    )
     rpcthreads = max(1, _int_option(store, "rpcthreads", DEFAULT_RPCTHREADS, minimum=None, what="an integer"))
     rpcworkqueue = max(
         1, _int_option(store, "rpcworkqueue", DEFAULT_RPCWORKQUEUE, minimum=None, what="an integer")
@@ -584,6 +592,8 @@ def build_settings(
         standin=node_socket is None,
         ipcthreads=ipcthreads,
         ipcnative=ipcnative,
+        ipccoalesce=ipccoalesce,
+        rpccachesize_mib=rpccachesize_mib,
         ipctimeout_s=ipctimeout_s,
         ipcvariant=ipcvariant,
         rpcport=rpcport,

@@ -18,6 +18,7 @@ from ..jsonrpc.errors import RpcError, RpcErrorCode
 from ..jsonrpc.reader import JsonObject, JsonParseError, JsonValue, read_json
 from ..jsonrpc.request import Call
 from ..jsonrpc.writer import write_json
+from .coalesce import Coalescer, eligible
 from .native import LONG_METHODS, NATIVE_METHODS, NativeContext, PassThrough
 
 log = logging.getLogger("bitcoin_rpc_mp.handlers")
@@ -58,12 +59,13 @@ def warmup_error(client: NodeClient) -> RpcError:
 class NodeExecutor:
     """Executes calls for the dispatcher against whatever node the client is connected to right now."""
 
-    def __init__(self, client: NodeClient, *, native: bool | None = None) -> None:
+    def __init__(self, client: NodeClient, *, native: bool | None = None, coalescer: Coalescer | None = None) -> None:
         self._client = client
         # True (-ipcnative=1): typed IPC calls wherever they answer exactly; False (-noipcnative): everything the
         # node can run goes through Rpc; None (default): like False on nodes with Rpc (the node then logs and
         # counts each request as bitcoind does: `ThreadRPCServer method=...`, getrpcinfo), like True without Rpc.
         self._native = native
+        self._coalescer = coalescer  # combines waiting pass-through requests (handlers/coalesce.py)
 
     async def execute(self, call: Call, raw: bytes, user: str, uri: str) -> Outcome:
         client = self._client
@@ -84,7 +86,13 @@ class NodeExecutor:
                 except PassThrough:
                     pass
             if "Rpc" in caps.interfaces and (native is None or not native.local_only):
-                reply = await client.execute_rpc(request_text(raw), uri, user, long=call.method in LONG_METHODS)
+                coalescer = self._coalescer
+                if coalescer is not None and eligible(call):
+                    reply = await coalescer.execute(call, request_text(raw), uri, user)
+                else:
+                    reply = await client.execute_rpc(
+                        request_text(raw), uri, user, long=call.method in LONG_METHODS
+                    )
                 return Outcome(node_reply=reply.encode("utf-8"))
             return Outcome(error=METHOD_NOT_FOUND)
         except RpcError as exc:
