@@ -31,6 +31,7 @@ from .auth.credentials import Authenticator, entry_for_password
 from .auth.whitelist import Whitelist
 from .config.settings import Settings
 from .datadir_lock import DatadirClaim, DatadirError, claim_datadir, remember_cookie
+from .handlers.answer_cache import AnswerCache
 from .handlers.coalesce import Coalescer
 from .handlers.registry import NodeExecutor
 from .http.events import Request, Response
@@ -95,12 +96,20 @@ class Running:
     standin: Any | None
     socket_dir: tempfile.TemporaryDirectory[str] | None
     claim: DatadirClaim | None = None
+    reporters: tuple[Any, ...] = ()  # Coalescer / AnswerCache: describe() logged every minute and at the end
+    report_task: asyncio.Task[None] | None = None
 
     async def aclose(self) -> None:
         try:
             if self.cookie is not None:
                 self.cookie.remove()
+            if self.report_task is not None:
+                self.report_task.cancel()
             await self.server.aclose()
+            for reporter in self.reporters:
+                log.info("%s", reporter.describe())
+                if hasattr(reporter, "aclose"):
+                    await reporter.aclose()
             await self.client.aclose()
             if self.standin is not None:
                 await self.standin.aclose()
@@ -211,7 +220,10 @@ async def _serve(settings: Settings, claim: DatadirClaim | None) -> Running:
 
     whitelist = Whitelist.from_options(settings.rpcwhitelist, settings.rpcwhitelistdefault)
     coalescer = Coalescer(client, limit=settings.ipcthreads) if settings.ipccoalesce else None
-    executor = NodeExecutor(client, native=settings.ipcnative, coalescer=coalescer)
+    cache = AnswerCache(client, settings.rpccachesize_mib * 2**20) if settings.rpccachesize_mib > 0 else None
+    if cache is not None:
+        cache.start()
+    executor = NodeExecutor(client, native=settings.ipcnative, coalescer=coalescer, cache=cache)
     dispatcher = Dispatcher(executor, whitelist)
     handler = JsonRpcHttpHandler(authenticator, dispatcher)
     server = HttpServer(
@@ -221,7 +233,10 @@ async def _serve(settings: Settings, claim: DatadirClaim | None) -> Running:
         idle_timeout_s=settings.rpcservertimeout_s,
         clock=time.time,
     )
-    running = Running(server, client, None, standin, socket_dir)
+    reporters = tuple(r for r in (coalescer, cache) if r is not None)
+    running = Running(server, client, None, standin, socket_dir, reporters=reporters)
+    if reporters:
+        running.report_task = asyncio.get_running_loop().create_task(_report(reporters), name="statistics")
     try:
         await server.bind(settings.rpc_bind_endpoints)
         if cookie is not None:
@@ -235,6 +250,18 @@ async def _serve(settings: Settings, claim: DatadirClaim | None) -> Running:
         raise
     running.claim = claim
     return running
+
+
+async def _report(reporters: tuple[Any, ...], every_s: float = 60.0) -> None:
+    """Log the coalescing and cache counters every minute while they change (`-debug` not needed)."""
+    last: list[str] = [""] * len(reporters)
+    while True:
+        await asyncio.sleep(every_s)
+        for i, reporter in enumerate(reporters):
+            text = reporter.describe()
+            if text != last[i]:
+                log.info("%s", text)
+                last[i] = text
 
 
 async def _main(settings: Settings) -> int:

@@ -130,6 +130,13 @@ class Coalescer:
         self._tasks: set[asyncio.Task[None]] = set()
         self.stats = CoalesceStatistics()
 
+    def describe(self) -> str:
+        s = self.stats
+        return (
+            f"coalescing: {s.direct} requests sent alone, {s.combined_requests} in {s.combined_calls} combined "
+            f"calls, {s.split_failures} replies that could not be split"
+        )
+
     async def execute(self, call: Call, text: str, uri: str, user: str) -> str:
         """The node's reply text for one eligible request, exactly as `execute_rpc(text, uri, user)` gives it."""
         if self._in_flight < self.limit and not self._queue:

@@ -18,6 +18,7 @@ from ..jsonrpc.errors import RpcError, RpcErrorCode
 from ..jsonrpc.reader import JsonObject, JsonParseError, JsonValue, read_json
 from ..jsonrpc.request import Call
 from ..jsonrpc.writer import write_json
+from .answer_cache import AnswerCache, cache_key
 from .coalesce import Coalescer, eligible
 from .native import LONG_METHODS, NATIVE_METHODS, NativeContext, PassThrough
 
@@ -59,13 +60,21 @@ def warmup_error(client: NodeClient) -> RpcError:
 class NodeExecutor:
     """Executes calls for the dispatcher against whatever node the client is connected to right now."""
 
-    def __init__(self, client: NodeClient, *, native: bool | None = None, coalescer: Coalescer | None = None) -> None:
+    def __init__(
+        self,
+        client: NodeClient,
+        *,
+        native: bool | None = None,
+        coalescer: Coalescer | None = None,
+        cache: AnswerCache | None = None,
+    ) -> None:
         self._client = client
         # True (-ipcnative=1): typed IPC calls wherever they answer exactly; False (-noipcnative): everything the
         # node can run goes through Rpc; None (default): like False on nodes with Rpc (the node then logs and
         # counts each request as bitcoind does: `ThreadRPCServer method=...`, getrpcinfo), like True without Rpc.
         self._native = native
         self._coalescer = coalescer  # combines waiting pass-through requests (handlers/coalesce.py)
+        self._cache = cache  # chain-only answers (handlers/answer_cache.py), None when -rpccachesize=0
 
     async def execute(self, call: Call, raw: bytes, user: str, uri: str) -> Outcome:
         client = self._client
@@ -86,13 +95,15 @@ class NodeExecutor:
                 except PassThrough:
                     pass
             if "Rpc" in caps.interfaces and (native is None or not native.local_only):
-                coalescer = self._coalescer
-                if coalescer is not None and eligible(call):
-                    reply = await coalescer.execute(call, request_text(raw), uri, user)
-                else:
-                    reply = await client.execute_rpc(
-                        request_text(raw), uri, user, long=call.method in LONG_METHODS
-                    )
+                text = request_text(raw)
+                cache = self._cache
+                if cache is not None:
+                    key = cache_key(call)
+                    if key is not None:
+                        return Outcome(
+                            node_reply=await cache.run(call, key, lambda: self._pass_through(call, text, uri, user))
+                        )
+                reply = await self._pass_through(call, text, uri, user)
                 return Outcome(node_reply=reply.encode("utf-8"))
             return Outcome(error=METHOD_NOT_FOUND)
         except RpcError as exc:
@@ -108,6 +119,12 @@ class NodeExecutor:
         except Exception as exc:  # a bug of ours: the client still gets a JSON-RPC error, the log the trace
             log.exception("unexpected error while running %s", call.method)
             return Outcome(error=RpcError(RpcErrorCode.RPC_MISC_ERROR, f"internal error in bitcoin-rpc-mp: {exc}"))
+
+    async def _pass_through(self, call: Call, text: str, uri: str, user: str) -> str:
+        coalescer = self._coalescer
+        if coalescer is not None and eligible(call):
+            return await coalescer.execute(call, text, uri, user)
+        return await self._client.execute_rpc(text, uri, user, long=call.method in LONG_METHODS)
 
     async def execute_batch(self, calls: Sequence[JsonValue], raw: bytes, user: str, uri: str) -> bytes | None:
         """Forward a whole batch in one `executeRpc` when the node can run every element itself."""

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -81,6 +82,12 @@ class Standin:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
+def extra_server_args() -> list[str]:
+    """`RPCMP_E2E_SERVER_ARGS="-rpccachesize=16 ..."` runs every e2e server with these options too (e.g. the
+    differential tests with the answer cache on)."""
+    return shlex.split(os.environ.get("RPCMP_E2E_SERVER_ARGS", ""))
+
+
 @dataclass
 class Server:
     datadir: Path
@@ -93,7 +100,7 @@ class Server:
     def start(self) -> Server:
         self.datadir.mkdir(parents=True, exist_ok=True)
         cmd = [PYTHON, "-m", "bitcoin_rpc_mp", "-regtest", f"-datadir={self.datadir}",
-               f"-ipcconnect=unix:{self.socket_path}", f"-rpcport={self.port}", *self.args]
+               f"-ipcconnect=unix:{self.socket_path}", f"-rpcport={self.port}", *extra_server_args(), *self.args]
         log = open(self.datadir / "server.log", "wb")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
         try:

@@ -1,0 +1,189 @@
+"""The answer cache: what may be stored, when a stored answer may be used, and its bound."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bitcoin_rpc_mp.handlers.answer_cache import AnswerCache, TipProbe, cache_key, result_of
+from bitcoin_rpc_mp.ipc.errors import IpcTimeout
+from bitcoin_rpc_mp.jsonrpc.reader import JsonObject, read_json
+from bitcoin_rpc_mp.jsonrpc.request import Call, parse_request
+
+A = (b"\xaa" * 32, 10)
+B = (b"\xbb" * 32, 11)
+
+
+def call_of(text: str) -> Call:
+    value = read_json(text.encode())
+    assert isinstance(value, JsonObject)
+    return parse_request(value, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "cached"),
+    [
+        ('{"method":"getblockhash","params":[1],"id":1}', True),
+        ('{"method":"getblock","params":["00",2],"id":1}', True),
+        ('{"method":"getblockheader","params":{"blockhash":"00"},"id":1}', True),
+        ('{"method":"getblockcount","id":1}', True),
+        ('{"method":"getblockcount","params":[1],"id":1}', False),  # the node's error must come back
+        ('{"method":"getrawtransaction","params":["00",true,"11"],"id":1}', True),
+        ('{"method":"getrawtransaction","params":["00",true],"id":1}', False),  # mempool / txindex
+        ('{"method":"getrawtransaction","params":{"txid":"00","blockhash":"11"},"id":1}', True),
+        ('{"method":"gettxout","params":["00",0],"id":1}', False),
+        ('{"method":"getblockchaininfo","id":1}', False),
+        ('{"method":"generatetoaddress","params":[1,"x"],"id":1}', False),
+    ],
+)
+def test_which_requests_are_cached(text: str, cached: bool) -> None:
+    assert (cache_key(call_of(text)) is not None) is cached
+
+
+def test_keys_ignore_the_id_and_spacing_but_not_the_params() -> None:
+    one = cache_key(call_of('{"method":"getblockhash","params":[1],"id":1}'))
+    assert one == cache_key(call_of('{"jsonrpc":"2.0", "method":"getblockhash", "params":[ 1 ], "id":"x"}'))
+    assert one != cache_key(call_of('{"method":"getblockhash","params":[2],"id":1}'))
+
+
+def test_only_success_replies_give_a_result() -> None:
+    legacy = call_of('{"method":"getblockhash","params":[1],"id":"a"}')
+    v2 = call_of('{"jsonrpc":"2.0","method":"getblockhash","params":[1],"id":7}')
+    assert result_of('{"result":"ab","error":null,"id":"a"}', legacy) == '"ab"'
+    assert result_of('{"result":null,"error":{"code":-8,"message":"m"},"id":"a"}', legacy) is None
+    assert result_of('{"jsonrpc":"2.0","result":{"x":1},"id":7}', v2) == '{"x":1}'
+    assert result_of('{"jsonrpc":"2.0","error":{"code":-8,"message":"m"},"id":7}', v2) is None
+    assert result_of("null", v2) is None
+
+
+class FakeNode:
+    """Answers getblockhash with the tip's first byte and height, so a stale answer is visible."""
+
+    def __init__(self) -> None:
+        self.tip = A
+        self.sent = 0
+        self.tip_reads = 0
+        self.fail_tip = False
+
+    async def get_tip(self) -> tuple[bytes, int]:
+        self.tip_reads += 1
+        await asyncio.sleep(0.001)
+        if self.fail_tip:
+            raise IpcTimeout("no answer")
+        return self.tip
+
+    async def send(self, call: Call) -> str:
+        self.sent += 1
+        await asyncio.sleep(0.001)
+        ident = call.id
+        assert isinstance(ident, int | str) or ident is not None
+        return '{"result":"%02x-%d","error":null,"id":1}' % (self.tip[0][0], self.tip[1])
+
+
+def run_call(cache: AnswerCache, node: FakeNode, text: str = '{"method":"getblockhash","params":[1],"id":1}'):
+    call = call_of(text)
+    key = cache_key(call)
+    assert key is not None
+    return cache.run(call, key, lambda: node.send(call))
+
+
+def test_a_hit_is_used_only_while_the_tip_is_unchanged() -> None:
+    async def main() -> None:
+        node = FakeNode()
+        cache = AnswerCache(node, 1 << 20)  # type: ignore[arg-type]
+        assert await run_call(cache, node) == b'{"result":"aa-10","error":null,"id":1}'  # cold: tip learnt
+        assert await run_call(cache, node) == b'{"result":"aa-10","error":null,"id":1}'  # stored now
+        assert node.sent == 2
+        assert await run_call(cache, node) == b'{"result":"aa-10","error":null,"id":1}'
+        assert node.sent == 2 and cache.stats.hits == 1
+        node.tip = B  # a new tip, not reported by any watcher
+        assert await run_call(cache, node) == b'{"result":"bb-11","error":null,"id":1}'
+        assert node.sent == 3 and cache.stats.flushes == 1
+
+    asyncio.run(main())
+
+
+def test_a_reply_is_rebuilt_for_each_request_id_and_version() -> None:
+    async def main() -> None:
+        node = FakeNode()
+        cache = AnswerCache(node, 1 << 20)  # type: ignore[arg-type]
+        for _ in range(2):
+            await run_call(cache, node)
+        v2 = '{"jsonrpc":"2.0","method":"getblockhash","params":[1],"id":"\\u00e9"}'
+        assert await run_call(cache, node, v2) == '{"jsonrpc":"2.0","result":"aa-10","id":"é"}'.encode()
+        notification = '{"jsonrpc":"2.0","method":"getblockhash","params":[1]}'
+        assert await run_call(cache, node, notification) == b"null"
+        no_id = '{"method":"getblockhash","params":[1]}'
+        assert await run_call(cache, node, no_id) == b'{"result":"aa-10","error":null}'
+        assert node.sent == 2
+
+    asyncio.run(main())
+
+
+def test_an_answer_that_straddles_a_tip_change_is_not_stored() -> None:
+    async def main() -> None:
+        node = FakeNode()
+        cache = AnswerCache(node, 1 << 20)  # type: ignore[arg-type]
+        await run_call(cache, node)  # tip A known
+        original = node.send
+
+        async def change_tip_after_answer(call: Call) -> str:
+            reply = await original(call)
+            node.tip = B
+            return reply
+
+        node.send = change_tip_after_answer  # type: ignore[method-assign]
+        await run_call(cache, node)
+        assert cache.stats.stores == 0
+        node.send = original  # type: ignore[method-assign]
+        assert await run_call(cache, node) == b'{"result":"bb-11","error":null,"id":1}'
+
+    asyncio.run(main())
+
+
+def test_without_a_tip_reading_nothing_is_served_from_memory() -> None:
+    async def main() -> None:
+        node = FakeNode()
+        cache = AnswerCache(node, 1 << 20)  # type: ignore[arg-type]
+        for _ in range(2):
+            await run_call(cache, node)
+        node.fail_tip = True
+        await run_call(cache, node)
+        assert node.sent == 3 and cache.stats.hits == 0
+
+    asyncio.run(main())
+
+
+def test_the_store_is_bounded_and_evicts_the_least_recently_used() -> None:
+    async def main() -> None:
+        node = FakeNode()
+        cache = AnswerCache(node, 2000)  # type: ignore[arg-type]
+        await run_call(cache, node)
+        for h in range(40):
+            await run_call(cache, node, '{"method":"getblockhash","params":[%d],"id":1}' % h)
+        assert cache.size_bytes <= 2000
+        assert cache.stats.evictions > 0
+        assert len(cache._entries) < 40
+
+    asyncio.run(main())
+
+
+def test_concurrent_checks_share_one_reading_that_started_after_them() -> None:
+    async def main() -> None:
+        reads: list[int] = []
+
+        async def read() -> tuple[bytes, int]:
+            reads.append(len(reads))
+            await asyncio.sleep(0.01)
+            return (bytes(32), len(reads))
+
+        probe = TipProbe(read)
+        first = asyncio.ensure_future(probe.fresh())
+        await asyncio.sleep(0.001)  # the first reading is under way
+        later = await asyncio.gather(*(probe.fresh() for _ in range(20)))
+        assert (await first)[1] == 1
+        assert {tip[1] for tip in later} == {2}, "one more reading, started after the first ended"
+        assert len(reads) == 2
+
+    asyncio.run(main())
