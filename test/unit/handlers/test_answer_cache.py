@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 import pytest
 
@@ -76,12 +77,12 @@ class FakeNode:
     async def send(self, call: Call) -> str:
         self.sent += 1
         await asyncio.sleep(0.001)
-        ident = call.id
-        assert isinstance(ident, int | str) or ident is not None
-        return '{"result":"%02x-%d","error":null,"id":1}' % (self.tip[0][0], self.tip[1])
+        return f'{{"result":"{self.tip[0][0]:02x}-{self.tip[1]}","error":null,"id":1}}'
 
 
-def run_call(cache: AnswerCache, node: FakeNode, text: str = '{"method":"getblockhash","params":[1],"id":1}'):
+def run_call(
+    cache: AnswerCache, node: FakeNode, text: str = '{"method":"getblockhash","params":[1],"id":1}'
+) -> Awaitable[bytes]:
     call = call_of(text)
     key = cache_key(call)
     assert key is not None
@@ -161,7 +162,7 @@ def test_the_store_is_bounded_and_evicts_the_least_recently_used() -> None:
         cache = AnswerCache(node, 2000)  # type: ignore[arg-type]
         await run_call(cache, node)
         for h in range(40):
-            await run_call(cache, node, '{"method":"getblockhash","params":[%d],"id":1}' % h)
+            await run_call(cache, node, f'{{"method":"getblockhash","params":[{h}],"id":1}}')
         assert cache.size_bytes <= 2000
         assert cache.stats.evictions > 0
         assert len(cache._entries) < 40
@@ -182,8 +183,8 @@ def test_concurrent_checks_share_one_reading_that_started_after_them() -> None:
         first = asyncio.ensure_future(probe.fresh())
         await asyncio.sleep(0.001)  # the first reading is under way
         later = await asyncio.gather(*(probe.fresh() for _ in range(20)))
-        assert (await first)[1] == 1
-        assert {tip[1] for tip in later} == {2}, "one more reading, started after the first ended"
+        assert await first == (bytes(32), 1)
+        assert set(later) == {(bytes(32), 2)}, "one more reading, started after the first ended"
         assert len(reads) == 2
 
     asyncio.run(main())
