@@ -41,7 +41,7 @@ def _ratio(ours: float | None, base: float | None) -> float | None:
     return ours / base
 
 
-RATIO_KEYS = ("vs_ipc_ceiling", "vs_native", "vs_floor", "floor_vs_ipc_ceiling")
+RATIO_KEYS = ("vs_ipc_ceiling", "vs_native", "cached_vs_native", "vs_floor", "floor_vs_ipc_ceiling")
 
 
 def _round_ratios(cells: list[Cell]) -> list[dict[str, Any]]:
@@ -51,8 +51,8 @@ def _round_ratios(cells: list[Cell]) -> list[dict[str, Any]]:
         if ours["target"] != "ours":
             continue
         workload, conc = ours["workload"], ours["concurrency"]
-        method = CEILING_METHOD[workload]
-        ceiling = _find(cells, target="ipc_ceiling", workload=method, concurrency=conc)
+        method = CEILING_METHOD.get(workload)
+        ceiling = _find(cells, target="ipc_ceiling", workload=method, concurrency=conc) if method else None
         ceiling_value = ceiling["items_per_s"] if ceiling else None
         ceiling_conc = conc if ceiling else None
         if workload == "batch":
@@ -61,6 +61,7 @@ def _round_ratios(cells: list[Cell]) -> list[dict[str, Any]]:
             if best is not None and (ceiling_value is None or best["items_per_s"] > ceiling_value):
                 method, ceiling_value, ceiling_conc = "find", best["items_per_s"], best["concurrency"]
         native = _find(cells, target="native", workload=workload, concurrency=conc)
+        cached = _find(cells, target="ours_cached", workload=workload, concurrency=conc)
         floor = _find(cells, target="floor", workload=workload, concurrency=conc)
         out.append(
             {
@@ -70,6 +71,9 @@ def _round_ratios(cells: list[Cell]) -> list[dict[str, Any]]:
                 "ipc_ceiling_method": method,
                 "ipc_ceiling_concurrency": ceiling_conc,
                 "vs_native": _ratio(ours["req_per_s"], native["req_per_s"] if native else None),
+                "cached_vs_native": _ratio(
+                    cached["req_per_s"] if cached else None, native["req_per_s"] if native else None
+                ),
                 "vs_floor": _ratio(ours["req_per_s"], floor["req_per_s"] if floor else None),
                 "floor_vs_ipc_ceiling": _ratio(
                     floor["items_per_s"] if floor else None, ceiling_value if workload != "batch" else None
@@ -126,17 +130,17 @@ def _fmt_ratio(r: dict[str, Any], key: str) -> str:
 def format_table(cells: list[Cell], ratios: list[dict[str, Any]]) -> str:
     """The human-readable table run.py prints: every cell, then the ratios."""
     header = (
-        f"{'workload':<13}{'conc':>5}  {'target':<12}{'req/s':>10}{'items/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'workload':<17}{'conc':>5}  {'target':<12}{'req/s':>10}{'items/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'srv CPU us/req':>15}{'node CPU us/req':>16}{'RSS MiB':>9}{'errors':>7}"
     )
     lines = [header, "-" * len(header)]
-    order = {"ours": 0, "floor": 1, "ipc_ceiling": 2, "native": 3}
+    order = {"ours": 0, "ours_cached": 1, "floor": 2, "ipc_ceiling": 3, "native": 4}
     for cell in sorted(cells, key=lambda c: (c["workload"], c["concurrency"], order.get(c["target"], 9))):
         srv = cell.get("server_cpu_s_per_req")
         node = cell.get("node_cpu_s_per_req")
         rss = cell.get("server_rss_kib")
         lines.append(
-            f"{cell['workload']:<13}{cell['concurrency']:>5}  {cell['target']:<12}"
+            f"{cell['workload']:<17}{cell['concurrency']:>5}  {cell['target']:<12}"
             f"{_fmt(cell['req_per_s'], '.0f'):>10}{_fmt(cell['items_per_s'], '.0f'):>11}"
             f"{_fmt(cell['p50_ms'], '.2f'):>9}{_fmt(cell['p99_ms'], '.2f'):>9}"
             f"{_fmt(srv * 1e6 if srv is not None else None, '.0f'):>15}"
@@ -145,15 +149,13 @@ def format_table(cells: list[Cell], ratios: list[dict[str, Any]]) -> str:
         )
     lines.append("")
     lines.append(
-        f"{'workload':<13}{'conc':>5}  {'ours / raw IPC ceiling':>24}{'ours / bitcoind':>24}"
-        f"{'ours / floor':>24}{'floor / ceiling':>24}"
+        f"{'workload':<17}{'conc':>5}  {'ours / raw IPC loop':>24}{'ours / bitcoind':>24}"
+        f"{'cached / bitcoind':>24}{'ours / floor':>24}{'floor / raw loop':>24}"
     )
     several = any(r.get("rounds", 1) > 1 for r in ratios)
     for r in ratios:
         cols = [_fmt_ratio(r, key) for key in RATIO_KEYS]
-        lines.append(
-            f"{r['workload']:<13}{r['concurrency']:>5}  {cols[0]:>24}{cols[1]:>24}{cols[2]:>24}{cols[3]:>24}"
-        )
+        lines.append(f"{r['workload']:<17}{r['concurrency']:>5}  " + "".join(f"{c:>24}" for c in cols))
     if several:
         lines.append("(ratios: median of the rounds, [min-max] over them)")
     return "\n".join(lines)
@@ -184,20 +186,28 @@ def write_chart(cells: list[Cell], path: Path, title: str) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    workloads = [
-        w for w in ("getblockhash", "passthrough", "batch") if any(c["workload"] == w for c in cells)
-    ]
+    order = (
+        "getblockhash",
+        "getblockcount",
+        "getbestblockhash",
+        "passthrough",
+        "batch",
+        "getblock2",
+        "getblock0",
+    )
+    workloads = [w for w in (*order, "mixed") if any(c["workload"] == w for c in cells)]
     if not workloads:
         return False
     styles = {
         "ours": ("bitcoin-rpc-mp", "tab:blue", "o"),
-        "ipc_ceiling": ("raw IPC ceiling", "tab:green", "s"),
+        "ours_cached": ("bitcoin-rpc-mp, -rpccachesize", "tab:purple", "D"),
+        "ipc_ceiling": ("raw IPC loop", "tab:green", "s"),
         "native": ("bitcoind HTTP", "tab:orange", "^"),
         "floor": ("floor front end (no checks)", "tab:gray", "v"),
     }
     fig, axes = plt.subplots(len(workloads), 2, figsize=(11, 3.4 * len(workloads)), squeeze=False)
     for row, workload in enumerate(workloads):
-        method = CEILING_METHOD[workload]
+        method = CEILING_METHOD.get(workload)
         for target, (label, color, marker) in styles.items():
             series_workload = method if target == "ipc_ceiling" else workload
             series = _median_series(

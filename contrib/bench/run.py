@@ -55,7 +55,30 @@ from report import compute_ratios, format_table, write_chart  # noqa: E402
 
 __all__ = ["main"]
 
-WORKLOADS = ("getblockhash", "passthrough", "batch")
+WORKLOADS = (
+    "getblockhash",
+    "getblockcount",
+    "getbestblockhash",
+    "passthrough",
+    "batch",
+    "getblock2",
+    "getblock0",
+    "mixed",
+)
+# need the chain --node-bin builds (a block with ~2000 transactions, a wallet): real node only
+HEAVY_WORKLOADS = ("getblock2", "getblock0", "mixed")
+DEFAULT_WORKLOADS = ("getblockhash", "passthrough", "batch")
+NODE_BIN_WORKLOADS = (
+    "getblockhash",
+    "getblockcount",
+    "getbestblockhash",
+    "batch",
+    "getblock2",
+    "getblock0",
+    "mixed",
+)
+# with --node-bin, these are also measured on a second server of ours with the answer cache on
+CACHED_WORKLOADS = ("getblockhash", "getblock2", "getblock0", "mixed")
 # workload -> the raw IPC loop measured next to it: the IPC call our server makes for that request
 CEILING_FOR = {"getblockhash": "find", "passthrough": "execute", "batch": "execute_batch"}
 # workloads the floor front end (floor_server.py) can answer
@@ -239,6 +262,107 @@ def wait_for_http(url: str, managed: Managed, timeout_s: float = 30.0) -> int:
     raise AssertionError("unreachable")
 
 
+def rpc_batch(url: str, calls: list[tuple[str, list[Any]]], timeout_s: float = 600.0) -> list[Any]:
+    """Results of a JSON-RPC batch, in order; raises on any error."""
+    body = json.dumps(
+        [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+    )
+    status, raw = post(url, body, timeout_s=timeout_s)
+    replies = json.loads(raw)
+    if status != 200 or not isinstance(replies, list) or any(r.get("error") for r in replies):
+        raise RuntimeError(f"batch on {url}: HTTP {status} {raw[:300]!r}")
+    by_id = {r["id"]: r["result"] for r in replies}
+    return [by_id[i] for i in range(len(calls))]
+
+
+def start_real_node(procs: Processes, args: argparse.Namespace, workdir: Path) -> tuple[Managed, str, str]:
+    """bitcoin-node on regtest with its IPC socket AND its own HTTP port (the baseline); (process, socket, url)."""
+    port = free_port()
+    password = base64.b64encode(os.urandom(12)).decode().replace("/", "_").replace("+", "-")
+    datadir = workdir / "node"
+    datadir.mkdir()
+    sock = str(workdir / "node.sock")
+    top = max(args.concurrency_list)
+    node = procs.start(
+        "bitcoin-node",
+        [
+            args.node_bin,
+            "-regtest",
+            f"-datadir={datadir}",
+            f"-ipcbind=unix:{sock}",
+            "-listen=0",
+            "-server=1",
+            f"-rpcport={port}",
+            "-rpcuser=bench",
+            f"-rpcpassword={password}",
+            # the same HTTP worker settings as our server gets (start_server)
+            f"-rpcthreads={max(16, top)}",
+            f"-rpcworkqueue={max(64, 16 * top)}",
+            "-printtoconsole=0",
+            "-fallbackfee=0.0001",
+            "-maxmempool=300",
+        ],
+        workdir / "node.log",
+    )
+    url = f"http://bench:{urllib.parse.quote(password)}@127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while True:
+        if node.proc.poll() is not None:
+            fail(f"bitcoin-node exited with {node.proc.returncode}", node)
+        try:
+            rpc(url, "getblockcount", [])
+            break
+        except (OSError, RuntimeError, ValueError):
+            if time.monotonic() > deadline:
+                fail("bitcoin-node did not answer on its RPC port within 120 s", node)
+            time.sleep(0.2)
+    wait_for_socket(sock, node)
+    return node, sock, url
+
+
+def prepare_chain(url: str, blocks: int, transactions: int, log: Any) -> dict[str, Any]:
+    """A wallet, `blocks` blocks, then one block holding `transactions` wallet transactions (one `sendmany` to
+    that many addresses, mined, then each output spent by a transaction of its own, mined)."""
+    rpc(url, "createwallet", ["bench"])
+    wallet = url.rstrip("/") + "/wallet/bench"
+    address = rpc(wallet, "getnewaddress", [])
+    rpc(url, "generatetoaddress", [blocks, address])
+    started = time.monotonic()
+    addresses = rpc_batch(wallet, [("getnewaddress", [])] * transactions)
+    funding = rpc(wallet, "sendmany", ["", {a: 0.01 for a in addresses}])
+    rpc(url, "generatetoaddress", [1, address])
+    outputs = rpc(wallet, "gettransaction", [funding, False, True])["decoded"]["vout"]
+    spends = [
+        (
+            "createrawtransaction",
+            [[{"txid": funding, "vout": o["n"]}], [{o["scriptPubKey"]["address"]: 0.0099}]],
+        )
+        for o in outputs
+        if o["scriptPubKey"].get("address") in set(addresses)
+    ]
+    raws = rpc_batch(url, spends)
+    signed = rpc_batch(wallet, [("signrawtransactionwithwallet", [raw]) for raw in raws])
+    txids = rpc_batch(url, [("sendrawtransaction", [s["hex"]]) for s in signed])
+    block_hash = rpc(url, "generatetoaddress", [1, address])[0]
+    block = rpc(url, "getblock", [block_hash, 1])
+    rpc(url, "generatetoaddress", [3, address])
+    tip_hash = rpc(url, "getbestblockhash", [])
+    log(
+        f"bench: block {block_hash} at height {block['height']} holds {len(block['tx'])} transactions, "
+        f"{block['size']} bytes (made in {time.monotonic() - started:.0f} s)"
+    )
+    return {
+        "block_hash": block_hash,
+        "block_height": block["height"],
+        "block_transactions": len(block["tx"]),
+        "block_size": block["size"],
+        "txid": txids[len(txids) // 2],
+        "utxo_txid": txids[0],
+        "utxo_vout": 0,
+        "tip_hash": tip_hash,
+    }
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # workloads
 
@@ -262,7 +386,36 @@ def build_bodies(
         {"jsonrpc": "2.0", "id": i, "method": "getblockhash", "params": [heights[i % len(heights)]]}
         for i in range(batch_size)
     ]
-    return {"getblockhash": single, "passthrough": passthrough, "batch": [json.dumps(batch_items)]}
+    bodies = {"getblockhash": single, "passthrough": passthrough, "batch": [json.dumps(batch_items)]}
+    for method in ("getblockcount", "getbestblockhash"):
+        bodies[method] = [json.dumps({"jsonrpc": "1.0", "id": 1, "method": method, "params": []})]
+    return bodies
+
+
+def heavy_bodies(heavy: dict[str, Any], tip: int) -> dict[str, list[str]]:
+    """getblock of the ~2000-transaction block (verbosity 2 and 0), and the mixed workload: the calls a Lightning
+    node and an Electrum server make, in turn."""
+    block, txid = heavy["block_hash"], heavy["txid"]
+
+    def body(method: str, params: list[Any], ident: int = 1) -> str:
+        return json.dumps({"jsonrpc": "1.0", "id": ident, "method": method, "params": params})
+
+    mixed = [
+        body("getblockchaininfo", []),
+        body("getblockhash", [tip - 3]),
+        body("getblock", [block, 1]),
+        body("getblockheader", [block]),
+        body("estimatesmartfee", [6]),
+        body("getrawtransaction", [txid, 1, block]),
+        body("gettxout", [heavy["utxo_txid"], heavy["utxo_vout"]]),
+        body("getblockhash", [tip]),
+        body("getblockheader", [heavy["tip_hash"]]),
+    ]
+    return {
+        "getblock2": [body("getblock", [block, 2])],
+        "getblock0": [body("getblock", [block, 0])],
+        "mixed": mixed,
+    }
 
 
 def check_workload(target: Target, workload: str, body: str) -> bytes:
@@ -271,7 +424,11 @@ def check_workload(target: Target, workload: str, body: str) -> bytes:
     reply = json.loads(reply_bytes)
     replies = reply if isinstance(reply, list) else [reply]
     bad = [
-        r for r in replies if not isinstance(r, dict) or r.get("error") is not None or r.get("result") is None
+        r
+        for r in replies
+        if not isinstance(r, dict)
+        or r.get("error") is not None
+        or (r.get("result") is None and workload != "mixed")
     ]
     if status != 200 or bad:
         raise SystemExit(
@@ -438,6 +595,7 @@ class Bench:
             "node_cpu_s": node_cpu,
             "node_cpu_s_per_req": node_cpu / requests if node_cpu is not None and requests else None,
             "loadgen_cpu_s": child_cpu,
+            "load_average_1m": os.getloadavg()[0],
         }
         self.cells.append(cell)
         self.log(
@@ -699,6 +857,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--native-url", help="bitcoind's own HTTP port on the same node, http://user:pw@host:port/"
     )
     parser.add_argument("--native-pid", type=int, help="pid of that node, to report its CPU per request")
+    parser.add_argument(
+        "--node-bin",
+        help="bitcoin-node binary: start it on regtest with its IPC socket and its own HTTP port (the baseline), "
+        "build a chain with a ~2000-transaction block, and measure every cell against bitcoind's port",
+    )
+    parser.add_argument(
+        "--block-transactions", type=int, default=2000, help="transactions in the heavy block (--node-bin)"
+    )
+    parser.add_argument(
+        "--cache-size", type=int, default=256, help="-rpccachesize (MiB) of the cached server (--node-bin)"
+    )
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per cell (default 5)")
     parser.add_argument(
         "--rounds",
@@ -714,7 +883,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=",".join(map(str, DEFAULT_CONCURRENCY)),
         help="comma-separated keep-alive connection counts (default 1,16,64)",
     )
-    parser.add_argument("--workloads", default=",".join(WORKLOADS), help="subset of " + ",".join(WORKLOADS))
+    parser.add_argument(
+        "--workloads",
+        default=None,
+        help="subset of " + ",".join(WORKLOADS) + f" (default {','.join(DEFAULT_WORKLOADS)}; with --node-bin "
+        f"{','.join(NODE_BIN_WORKLOADS)})",
+    )
     parser.add_argument(
         "--ipc-threads", type=int, default=4, help="-ipcthreads of our server and of the ceiling"
     )
@@ -760,7 +934,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--server-arg", action="append", default=[], help="extra argument for bitcoin-rpc-mp")
     args = parser.parse_args(argv)
     args.concurrency_list = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    if args.workloads is None:
+        args.workloads = ",".join(NODE_BIN_WORKLOADS if args.node_bin else DEFAULT_WORKLOADS)
     args.workload_list = [w for w in args.workloads.split(",") if w.strip()]
+    if not args.node_bin and set(args.workload_list) & set(HEAVY_WORKLOADS):
+        parser.error(f"{', '.join(HEAVY_WORKLOADS)} need --node-bin (a real node with a wallet)")
+    if args.node_bin:
+        # the raw IPC loop and the floor are stand-in-era references: on a real node our server outruns the raw
+        # loop (it is no ceiling there); the baseline that counts is bitcoind's own port
+        args.no_ceiling = True
+        args.no_floor = True
     unknown = set(args.workload_list) - set(WORKLOADS)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
@@ -787,11 +970,19 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = datetime.datetime.now(datetime.UTC)
+    load_start = list(os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="rpcmp-bench-") as tmp, _processes() as procs:
         workdir = Path(tmp)
         bench = Bench(args, workdir)
         node_kind = "given socket"
-        if args.node_socket is None:
+        heavy: dict[str, Any] | None = None
+        if args.node_bin:
+            node, sock, url = start_real_node(procs, args, workdir)
+            node_kind = f"bitcoin-node {args.node_bin}"
+            args.node_socket, args.native_url, args.native_pid = sock, url, node.proc.pid
+            bench.node_pid = node.proc.pid
+            heavy = prepare_chain(url, 200, args.block_transactions, bench.log)
+        elif args.node_socket is None:
             node_kind = "stand-in"
             args.node_socket = str(workdir / "node.sock")
             standin = procs.start(
@@ -819,6 +1010,21 @@ def main(argv: list[str] | None = None) -> int:
         tip = wait_for_http(ours.url, server)
         genesis = str(rpc(ours.url, "getblockhash", [0]))
         bodies = build_bodies(tip, genesis, args.passthrough_method, args.batch_size)
+        if heavy is not None:
+            bodies.update(heavy_bodies(heavy, tip))
+        cached: Target | None = None
+        cached_server: Managed | None = None
+        if args.node_bin and any(w in CACHED_WORKLOADS for w in args.workload_list):
+            cached_server, plain = start_server(
+                procs,
+                args,
+                workdir,
+                "bitcoin-rpc-mp -rpccachesize",
+                password,
+                [f"-rpccachesize={args.cache_size}"],
+            )
+            cached = Target("ours_cached", plain.url, plain.pid)
+            wait_for_http(cached.url, cached_server)
         # The passthrough workload goes to a second server started with -noipcnative: there every method the node
         # can run goes through Rpc.executeRpc, so even getblockcount (answered natively by the first) measures
         # the pass-through path.
@@ -850,14 +1056,27 @@ def main(argv: list[str] | None = None) -> int:
                 fail("the floor front end answers differently from our server", *procs.items)
         identical: dict[str, bool] = {}
         for workload in args.workload_list:
-            first = check_workload(ours_for(workload), workload, bodies[workload][0])
-            if args.native_url:
-                identical[workload] = first == check_workload(targets[1], workload, bodies[workload][0])
+            for body in bodies[workload][:10]:
+                first = check_workload(ours_for(workload), workload, body)
+                # getblockchaininfo's verificationprogress follows the clock: not comparable byte for byte
+                comparable = '"getblockchaininfo"' not in body
+                if args.native_url:
+                    same = first == check_workload(targets[1], workload, body)
+                    identical[workload] = identical.get(workload, True) and (same or not comparable)
+                if cached is not None and workload in CACHED_WORKLOADS:
+                    for _ in range(2):  # the second reply comes from the cache
+                        again = check_workload(cached, workload, body)
+                        identical[workload] = identical.get(workload, True) and (
+                            again == first or not comparable
+                        )
         bench.log(
             f"bench: node {node_kind} ({args.node_socket}), tip {tip}, server pid {bench.server_pid}, "
             f"load generator {args.loadgen_tool}, {args.duration:g} s per cell"
         )
-        warm_ups = [(target, "getblockhash") for target in [*targets, *([floor] if floor is not None else [])]]
+        warm_ups = [
+            (target, "getblockhash")
+            for target in [*targets, *([floor] if floor is not None else []), *([cached] if cached else [])]
+        ]
         if passthrough_server is not None:
             warm_ups.append((passthrough_target, "passthrough"))
         for target, workload in warm_ups:
@@ -875,7 +1094,10 @@ def main(argv: list[str] | None = None) -> int:
             for workload in args.workload_list:
                 items = args.batch_size if workload == "batch" else 1
                 for concurrency in args.concurrency_list:
-                    for target in targets:
+                    round_targets = list(targets)
+                    if cached is not None and workload in CACHED_WORKLOADS:
+                        round_targets.insert(1, cached)
+                    for target in round_targets:
                         if target is ours:
                             target = ours_for(workload)
                         bench.measure_http(target, workload, bodies[workload], concurrency, items)
@@ -890,6 +1112,7 @@ def main(argv: list[str] | None = None) -> int:
             else None
         )
         server_hwm = proc_status_kib(bench.server_pid, "VmHWM")
+        cached_hwm = proc_status_kib(cached_server.proc.pid, "VmHWM") if cached_server is not None else None
         passthrough_hwm = (
             proc_status_kib(passthrough_server.proc.pid, "VmHWM") if passthrough_server is not None else None
         )
@@ -913,6 +1136,14 @@ def main(argv: list[str] | None = None) -> int:
             "native_replies_identical": identical or None,
             "floor_replies_identical": floor_identical,
             "server_peak_rss_kib": server_hwm,
+            "cached_server_peak_rss_kib": cached_hwm,
+            "cached_server": f"a second bitcoin-rpc-mp with -rpccachesize={args.cache_size}"
+            if cached
+            else None,
+            "heavy_block": heavy,
+            "node_bin": args.node_bin,
+            "load_average_start": load_start,
+            "load_average_end": list(os.getloadavg()),
             "passthrough_server": "a second bitcoin-rpc-mp with -noipcnative",
             "passthrough_server_peak_rss_kib": passthrough_hwm,
             "python": platform.python_version(),

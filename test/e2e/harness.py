@@ -175,12 +175,14 @@ def exchange(port: int, request: bytes, timeout: float = 10.0) -> bytes:
         return read_response(sock)
 
 
-def post(port: int, body: bytes, auth: str = "dTpw", path: str = "/", extra: str = "") -> bytes:
+def post(
+    port: int, body: bytes, auth: str = "dTpw", path: str = "/", extra: str = "", timeout: float = 10.0
+) -> bytes:
     request = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {auth}\r\n{extra}"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
-    return exchange(port, request)
+    return exchange(port, request, timeout)
 
 
 def split_response(raw: bytes) -> tuple[bytes, bytes]:
@@ -271,7 +273,7 @@ class RealNode:
         import json
 
         body = json.dumps({"method": method, "params": params or [], "id": 1}).encode()
-        raw = post(self.rpcport, body, path=path)
+        raw = post(self.rpcport, body, path=path, timeout=300.0)  # mining 210 blocks on a busy 2-core machine
         _, payload = raw.partition(b"\r\n\r\n")[::2]
         return dict(json.loads(payload)) if payload else {"error": "no body"}
 
