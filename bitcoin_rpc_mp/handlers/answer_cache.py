@@ -234,6 +234,8 @@ class AnswerCache:
             return None
 
     async def _read_tip(self) -> Tip | None:
+        if not self._client.node_ready:  # no Mining call while the node loads or shuts down: no reading
+            return None
         return await self._client.get_tip()
 
     # -- the store ---------------------------------------------------------------------------------------------
@@ -274,6 +276,9 @@ class AnswerCache:
             try:
                 if current is None:
                     await self._client.wait_connected()
+                    if not self._client.node_ready:  # no Mining call until the node has finished loading
+                        await asyncio.sleep(0.5)
+                        continue
                     current = await self._client.get_tip()
                     if current is None:
                         await asyncio.sleep(1.0)

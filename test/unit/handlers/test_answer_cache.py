@@ -61,6 +61,8 @@ def test_only_success_replies_give_a_result() -> None:
 class FakeNode:
     """Answers getblockhash with the tip's first byte and height, so a stale answer is visible."""
 
+    node_ready = True
+
     def __init__(self) -> None:
         self.tip = A
         self.sent = 0
@@ -152,6 +154,11 @@ def test_without_a_tip_reading_nothing_is_served_from_memory() -> None:
         node.fail_tip = True
         await run_call(cache, node)
         assert node.sent == 3 and cache.stats.hits == 0
+        node.fail_tip = False
+        node.node_ready = False  # loading or shutting down: no Mining call at all
+        reads = node.tip_reads
+        await run_call(cache, node)
+        assert node.sent == 4 and cache.stats.hits == 0 and node.tip_reads == reads
 
     asyncio.run(main())
 
