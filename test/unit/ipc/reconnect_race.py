@@ -188,12 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--opener", choices=["ours", "pycapnp"], default="ours")
     parser.add_argument("--node", help="a real bitcoin-node binary (pr29409 build) instead of the stand-in")
+    parser.add_argument("--dir", help="directory for the socket and node datadirs (default: a temporary one)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     if args.opener == "pycapnp":
         opener: Any = capnp.AsyncIoStream.create_unix_connection
         connection.open_unix_stream = opener  # type: ignore[assignment]  # Connection.open looks it up per call
-    directory = tempfile.mkdtemp(prefix="race.")
+    directory = args.dir or tempfile.mkdtemp(prefix="race.")
     path = os.path.join(directory, "node.sock")
     spawner: Spawner | RealNodes
     if args.node:
@@ -207,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         raced = uvloop.run(run(spawner, path, args.cycles, args.seed))
     finally:
         spawner.close()
-        shutil.rmtree(directory, ignore_errors=True)
+        if not args.dir:
+            shutil.rmtree(directory, ignore_errors=True)
     print(f"cycles={args.cycles} raced={raced} seconds={time.monotonic() - started:.1f}", flush=True)
     return 0
 

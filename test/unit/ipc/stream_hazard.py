@@ -1,6 +1,6 @@
 """The read-buffer hazard of `bitcoin_rpc_mp/ipc/connection.py`, made deterministic; run as a child process.
 
-``python test/unit/ipc/stream_hazard.py ours|pycapnp reset|data`` on uvloop: connect a Cap'n Proto stream to a
+``python test/unit/ipc/stream_hazard.py ours|pycapnp reset|data [DIR]`` on uvloop: connect a Cap'n Proto stream to a
 plain listening socket, then, before any Cap'n Proto read is posted on it (no `TwoPartyClient` yet),
 
 * ``reset``: close the listener, so the connection still in its queue is reset (as when the node is SIGKILLed);
@@ -64,10 +64,18 @@ async def run(opener: str, peer: str, directory: str) -> None:
 
 
 def main() -> int:
-    opener, peer = sys.argv[1], sys.argv[2]
-    if opener not in ("ours", "pycapnp") or peer not in ("reset", "data"):
+    """DIR (for the socket) defaults to a temporary directory removed at exit (not when the process crashes)."""
+    if (
+        len(sys.argv) not in (3, 4)
+        or sys.argv[1] not in ("ours", "pycapnp")
+        or sys.argv[2] not in ("reset", "data")
+    ):
         print(__doc__, file=sys.stderr)
         return 2
+    opener, peer = sys.argv[1], sys.argv[2]
+    if len(sys.argv) == 4:
+        uvloop.run(run(opener, peer, sys.argv[3]))
+        return 0
     directory = tempfile.mkdtemp(prefix="hazard.")
     try:
         uvloop.run(run(opener, peer, directory))

@@ -17,6 +17,7 @@ Each case runs in a child process, because the failure being guarded against kil
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -27,9 +28,18 @@ import pytest
 HERE = Path(__file__).resolve().parent
 
 
+def _no_core_dump() -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crashing child must not leave a core file behind
+
+
 def run_child(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=_no_core_dump,
     )
 
 
@@ -40,8 +50,10 @@ def run_child(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
         ("data", "call failed: DISCONNECTED: remote exception: peer says goodbye"),
     ],
 )
-def test_our_stream_survives_a_reset_or_early_bytes_and_delivers_them(peer: str, failure: str) -> None:
-    done = run_child(str(HERE / "stream_hazard.py"), "ours", peer, timeout=60)
+def test_our_stream_survives_a_reset_or_early_bytes_and_delivers_them(
+    peer: str, failure: str, short_dir: Path
+) -> None:
+    done = run_child(str(HERE / "stream_hazard.py"), "ours", peer, str(short_dir), timeout=60)
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
     lines = done.stdout.splitlines()
     assert lines[0] == "survived"
@@ -49,8 +61,8 @@ def test_our_stream_survives_a_reset_or_early_bytes_and_delivers_them(peer: str,
 
 
 @pytest.mark.parametrize("peer", ["reset", "data"])
-def test_control_pycapnps_own_stream_dies_of_sigsegv_there(peer: str) -> None:
-    done = run_child(str(HERE / "stream_hazard.py"), "pycapnp", peer, timeout=60)
+def test_control_pycapnps_own_stream_dies_of_sigsegv_there(peer: str, short_dir: Path) -> None:
+    done = run_child(str(HERE / "stream_hazard.py"), "pycapnp", peer, str(short_dir), timeout=60)
     assert done.returncode == -signal.SIGSEGV, (
         f"pycapnp's create_unix_connection no longer crashes here (exit {done.returncode}): if a pycapnp upgrade "
         f"fixed get_buffer(), ipc.connection can open sockets with it again\n{done.stdout}\n{done.stderr}"
@@ -64,9 +76,9 @@ NODES = ["standin", *(["real"] if os.environ.get("BITCOIN_NODE") else [])]
 
 
 @pytest.mark.parametrize("node", NODES)
-def test_reconnecting_into_sigkilled_nodes_does_not_crash(node: str) -> None:
+def test_reconnecting_into_sigkilled_nodes_does_not_crash(node: str, short_dir: Path) -> None:
     cycles = 60 if node == "standin" else 30
-    args = [str(HERE / "reconnect_race.py"), "--cycles", str(cycles)]
+    args = [str(HERE / "reconnect_race.py"), "--cycles", str(cycles), "--dir", str(short_dir)]
     if node == "real":
         args += ["--node", os.environ["BITCOIN_NODE"]]
     done = run_child(*args, timeout=180)
