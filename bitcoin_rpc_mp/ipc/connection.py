@@ -15,9 +15,10 @@ calls right afterwards, so the process dies of SIGSEGV at address 0 (`uv__read`,
 reading every new connection after `connection_made()`, whatever the protocol asked there, so the hazard is
 armed from the moment a socket connects until Cap'n Proto posts its first read; reconnecting at once into a
 node that was just SIGKILLed lands there (the dying node's listener still queues our connection, then resets
-it). `_StreamProtocol` is pycapnp's protocol with that one call moved out of `get_buffer()` to
-`buffer_updated()`, where libuv allows it; the bytes read in between go to pycapnp's own overflow buffer, which
-it drains before its next read, exactly as when the pause is honoured at once.
+it). `_StreamProtocol` is pycapnp's protocol with that call moved out of `get_buffer()` to `buffer_updated()`,
+where libuv allows it (a `close()` reached from there waits for the next loop turn); the bytes read in between go
+to pycapnp's own overflow buffer, which it drains before its next read, exactly as when the pause is honoured at
+once.
 
 Must run inside `capnp.kj_loop()`. Must not import `http`, `jsonrpc`, `handlers` (or `standin`).
 """
@@ -83,16 +84,27 @@ def translate_kj_exception(exc: BaseException) -> IpcError:
     return RemoteError(remote_message(description), kind)
 
 
-class _PauseRequest:
-    """What pycapnp's `get_buffer()` sees as its transport: a `pause_reading()` is noted, not done."""
+class _InsideGetBuffer:
+    """The transport as pycapnp's `get_buffer()` sees it. libuv must not stop reading from inside its buffer
+    callback, so `pause_reading()` and `close()` (which pycapnp may reach there: its code, or a garbage collection
+    that frees a stream) are only noted, and done by `_StreamProtocol` once that is safe; the rest is the
+    transport's own."""
 
-    __slots__ = ("requested",)
+    __slots__ = ("close_requested", "pause_requested", "transport")
 
-    def __init__(self) -> None:
-        self.requested = False
+    def __init__(self, transport: Any) -> None:
+        self.transport = transport
+        self.pause_requested = False
+        self.close_requested = False
 
     def pause_reading(self) -> None:
-        self.requested = True
+        self.pause_requested = True
+
+    def close(self) -> None:
+        self.close_requested = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
 
 
 # pycapnp's asyncio stream protocol (a cdef class; Python subclasses may override its `def` methods).
@@ -107,13 +119,15 @@ class _StreamProtocol(_PycapnpStreamProtocol):
 
     def get_buffer(self, size_hint: int) -> Any:
         transport = self.transport
-        request = _PauseRequest()
-        self.transport = request
+        inside = _InsideGetBuffer(transport)
+        self.transport = inside
         try:
             buffer = super().get_buffer(size_hint)
         finally:
             self.transport = transport
-        self._pause_after_read = request.requested
+        self._pause_after_read = inside.pause_requested
+        if inside.close_requested and transport is not None:
+            asyncio.get_running_loop().call_soon(transport.close)
         return buffer
 
     def buffer_updated(self, size: int) -> None:

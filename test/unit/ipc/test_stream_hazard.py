@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from bitcoin_rpc_mp.ipc.connection import _InsideGetBuffer, _StreamProtocol
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -87,3 +89,57 @@ def test_reconnecting_into_sigkilled_nodes_does_not_crash(node: str, short_dir: 
     assert int(counts["cycles"]) == cycles
     # The hazard was really exercised: connections got into the queue of a node being killed.
     assert int(counts["raced"]) > 0, done.stdout
+
+
+class RecordingTransport:
+    """Just what pycapnp's protocol calls on a transport, each call recorded."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def pause_reading(self) -> None:
+        self.calls.append("pause_reading")
+
+    def resume_reading(self) -> None:
+        self.calls.append("resume_reading")
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return default
+
+
+def test_protocol_pauses_after_the_read_not_inside_get_buffer() -> None:
+    transport = RecordingTransport()
+    protocol = _StreamProtocol()
+    protocol.connection_made(transport)
+    assert transport.calls == ["pause_reading"]  # pycapnp's own request, which uvloop overrides afterwards
+    transport.calls.clear()
+
+    buffer = protocol.get_buffer(65536)  # no Cap'n Proto read posted: pycapnp's overflow buffer
+    assert transport.calls == [], "pause_reading() inside get_buffer() is what crashes libuv"
+    assert len(buffer) == 65536
+    buffer[:3] = b"abc"
+    protocol.buffer_updated(3)
+    assert transport.calls == ["pause_reading"]
+
+    transport.calls.clear()
+    protocol.get_buffer(65536)
+    protocol.buffer_updated(0)
+    assert transport.calls == ["pause_reading"]  # every read outside a posted one ends paused
+
+
+def test_inside_get_buffer_notes_pause_and_close_and_passes_the_rest_through() -> None:
+    transport = RecordingTransport()
+    inside = _InsideGetBuffer(transport)
+    inside.pause_reading()
+    inside.close()
+    assert (inside.pause_requested, inside.close_requested) == (True, True)
+    assert transport.calls == []
+    assert inside.is_closing() is False
+    inside.resume_reading()
+    assert transport.calls == ["resume_reading"]
