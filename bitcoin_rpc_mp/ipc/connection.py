@@ -107,8 +107,12 @@ class _InsideGetBuffer:
         return getattr(self.transport, name)
 
 
-# pycapnp's asyncio stream protocol (a cdef class; Python subclasses may override its `def` methods).
-_PycapnpStreamProtocol: Any = capnp.lib.capnp._PyAsyncIoStreamProtocol
+# pycapnp's asyncio stream protocol (a cdef class; Python subclasses may override its `def` methods) and the
+# stream's `_post_init(protocol)`: internals of pycapnp 2.2. A pycapnp without them gets its own opener back.
+_PycapnpStreamProtocol: Any = getattr(capnp.lib.capnp, "_PyAsyncIoStreamProtocol", None)
+_CAN_WRAP = _PycapnpStreamProtocol is not None and hasattr(capnp.AsyncIoStream, "_post_init")
+if not _CAN_WRAP:
+    _PycapnpStreamProtocol = asyncio.BufferedProtocol
 
 
 class _StreamProtocol(_PycapnpStreamProtocol):
@@ -138,9 +142,22 @@ class _StreamProtocol(_PycapnpStreamProtocol):
                 self.transport.pause_reading()
 
 
+_warned_unwrapped = False
+
+
 async def open_unix_stream(socket_path: str) -> Any:
     """A connected `capnp.AsyncIoStream` on `socket_path`, safe on uvloop (module docstring); raises OSError
     (FileNotFoundError, ConnectionRefusedError, ...) when nothing listens. Must run inside `capnp.kj_loop()`."""
+    if not _CAN_WRAP:
+        global _warned_unwrapped
+        if not _warned_unwrapped:
+            _warned_unwrapped = True
+            log.warning(
+                "pycapnp %s lacks the stream internals this version of bitcoin-rpc-mp wraps; using its own "
+                "socket opener, which can crash the server under node restarts on uvloop (install pycapnp 2.2)",
+                getattr(capnp, "__version__", "?"),
+            )
+        return await capnp.AsyncIoStream.create_unix_connection(socket_path)
     stream = capnp.AsyncIoStream()
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_unix_connection(_StreamProtocol, socket_path)
