@@ -57,6 +57,12 @@ def warmup_error(client: NodeClient) -> RpcError:
     )
 
 
+# Methods that keep a batch from going to the node whole.
+_NOT_IN_WHOLE_BATCHES: frozenset[str] = LONG_METHODS | frozenset(
+    name for name, native in NATIVE_METHODS.items() if native.local_only
+)
+
+
 class NodeExecutor:
     """Executes calls for the dispatcher against whatever node the client is connected to right now."""
 
@@ -131,15 +137,21 @@ class NodeExecutor:
         caps = self._client.capabilities
         if caps is None or "Rpc" not in caps.interfaces:
             return None
+        methods: list[str | None] = []
         for item in calls:
-            if isinstance(item, JsonObject):
-                method = item.get("method")
-                if isinstance(method, str):
-                    native = NATIVE_METHODS.get(method)
-                    if native is not None and native.local_only:
-                        return None
-                    if method in LONG_METHODS:
-                        return None
+            method = item.get("method") if isinstance(item, JsonObject) else None
+            methods.append(method if isinstance(method, str) else None)
+        return await self.execute_batch_methods(methods, raw, user, uri)
+
+    async def execute_batch_methods(
+        self, methods: Sequence[str | None], raw: bytes, user: str, uri: str
+    ) -> bytes | None:
+        """`execute_batch` given only each element's method (None: not an object, or no string method)."""
+        caps = self._client.capabilities
+        if caps is None or "Rpc" not in caps.interfaces:
+            return None
+        if not _NOT_IN_WHOLE_BATCHES.isdisjoint(methods):
+            return None  # a method we answer ourselves, or one that may wait long: element by element
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:

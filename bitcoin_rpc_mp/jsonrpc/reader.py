@@ -46,6 +46,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn, TypeAlias, cast
 
+import orjson
+
 MAX_JSON_DEPTH = 512
 
 
@@ -311,6 +313,43 @@ def _read_fast(data: bytes, want_spans: bool) -> tuple[JsonValue, Spans | None] 
     if data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH and _nesting_exceeds(data, MAX_JSON_DEPTH):
         return None
     return value, spans
+
+
+def read_batch_methods(data: bytes) -> list[str | None] | None:
+    """For a body that is a JSON array UniValue certainly reads, the `method` of each element (None where the
+    element is not an object or its method is missing or not a string); None when undecided (read_json then
+    decides). Much cheaper than read_json for large batches that are forwarded whole: orjson builds plain dicts
+    and numbers without a Python call per object and number.
+
+    Agrees with read_json because: orjson reads RFC 8259 JSON (the grammar, whitespace set and number forms
+    UniValue reads; no NaN/Infinity, no raw control characters, nothing after the value), what it cannot hold
+    (integers beyond 64 bits, nesting beyond its limit) it refuses, nesting beyond UniValue's 512 is checked
+    here, backslashes and non-ASCII bytes are left undecided, and every element's
+    `"method"` key is the only one in it (the body holds exactly as many `"method"` texts as elements have that
+    key, so a dict keeping the last duplicate cannot differ from UniValue keeping the first).
+    """
+    if not data.startswith(b"[") or b"\\" in data or not data.isascii():
+        return None
+    try:
+        value = orjson.loads(data)
+    except (ValueError, RecursionError):  # orjson.JSONDecodeError is a ValueError
+        return None
+    if not isinstance(value, list):
+        return None
+    if data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH and _nesting_exceeds(data, MAX_JSON_DEPTH):
+        return None
+    methods: list[str | None] = []
+    keyed = 0
+    for item in value:
+        if type(item) is dict and "method" in item:
+            keyed += 1
+            method = item["method"]
+            methods.append(method if type(method) is str else None)
+        else:
+            methods.append(None)
+    if data.count(b'"method"') != keyed:
+        return None
+    return methods
 
 
 def _byte_spans(text: str, char_spans: list[tuple[int, int]]) -> Spans:

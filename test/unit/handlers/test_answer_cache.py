@@ -179,19 +179,30 @@ def test_the_store_is_bounded_and_evicts_the_least_recently_used() -> None:
 
 def test_concurrent_checks_share_one_reading_that_started_after_them() -> None:
     async def main() -> None:
-        reads: list[int] = []
+        started: list[asyncio.Event] = []
+        release: list[asyncio.Event] = []
 
         async def read() -> tuple[bytes, int]:
-            reads.append(len(reads))
-            await asyncio.sleep(0.01)
-            return (bytes(32), len(reads))
+            number = len(started) + 1
+            started.append(asyncio.Event())
+            release.append(asyncio.Event())
+            started[-1].set()
+            await release[number - 1].wait()
+            return (bytes(32), number)
 
         probe = TipProbe(read)
         first = asyncio.ensure_future(probe.fresh())
-        await asyncio.sleep(0.001)  # the first reading is under way
-        later = await asyncio.gather(*(probe.fresh() for _ in range(20)))
+        while not started:
+            await asyncio.sleep(0)
+        later = [asyncio.ensure_future(probe.fresh()) for _ in range(20)]
+        await asyncio.sleep(0)
+        assert len(started) == 1, "no second reading while the first runs"
+        release[0].set()
         assert await first == (bytes(32), 1)
-        assert set(later) == {(bytes(32), 2)}, "one more reading, started after the first ended"
-        assert len(reads) == 2
+        while len(started) < 2:
+            await asyncio.sleep(0)
+        release[1].set()
+        assert {await f for f in later} == {(bytes(32), 2)}, "one more reading, started after the first ended"
+        assert len(started) == 2
 
     asyncio.run(main())
