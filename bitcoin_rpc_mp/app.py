@@ -29,11 +29,12 @@ import uvloop
 from .auth.cookie import AuthCookie
 from .auth.credentials import Authenticator, entry_for_password
 from .auth.whitelist import Whitelist
-from .config.settings import Settings
+from .config.settings import DEBUG_CATEGORIES, Settings
 from .datadir_lock import DatadirClaim, DatadirError, claim_datadir, remember_cookie
 from .handlers.answer_cache import AnswerCache
 from .handlers.coalesce import Coalescer
 from .handlers.registry import NodeExecutor
+from .http.errors import Forbidden, Unauthorized
 from .http.events import Request, Response
 from .http.server import HttpServer
 from .http.workqueue import WorkQueue
@@ -42,7 +43,9 @@ from .jsonrpc.dispatch import Dispatcher
 
 log = logging.getLogger("bitcoin_rpc_mp")
 
-WWW_AUTHENTICATE = (("WWW-Authenticate", 'Basic realm="jsonrpc"'),)
+UNAUTHORIZED = Unauthorized().response
+# the dispatcher's replies without a body: whitelist refusals and notifications
+BODILESS = {403: Forbidden().response, 204: Response(204)}
 JSON_CONTENT = (("Content-Type", "application/json"),)
 AUTH_FAILURE_DELAY_S = 0.25  # bitcoind's deterrent against guessing, only for wrong credentials
 STANDIN_BLOCKS = 210
@@ -74,15 +77,15 @@ class JsonRpcHttpHandler:
     async def __call__(self, request: Request, peer: str) -> Response:
         header = request.header("Authorization")
         if header is None:
-            return Response(401, WWW_AUTHENTICATE)
+            return UNAUTHORIZED
         user = self._authenticate(header)
         if user is None:
             log.warning("ThreadRPCServer incorrect password attempt from %s", peer)
             await asyncio.sleep(AUTH_FAILURE_DELAY_S)
-            return Response(401, WWW_AUTHENTICATE)
+            return UNAUTHORIZED
         reply = await self._dispatcher.handle(request.body, user, request.target)
         if reply.body is None:
-            return Response(reply.status)
+            return BODILESS.get(reply.status) or Response(reply.status)
         return Response(reply.status, JSON_CONTENT, reply.body + b"\n")
 
 
@@ -330,15 +333,18 @@ async def _finish_tasks() -> bool:
 
 
 def configure_logging(settings: Settings) -> None:
-    level = logging.DEBUG if settings.debug else logging.INFO
+    """INFO and above everywhere; DEBUG for the loggers of each -debug category that is enabled."""
     logging.basicConfig(
-        level=level,
+        level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
         force=True,
     )
-    if level > logging.DEBUG:
-        logging.getLogger("asyncio").setLevel(logging.WARNING)
+    logging.getLogger("asyncio").setLevel(logging.WARNING)
+    for category, loggers in DEBUG_CATEGORIES.items():
+        level = logging.DEBUG if settings.debug_enabled(category) else logging.NOTSET
+        for name in loggers:
+            logging.getLogger(name).setLevel(level)
 
 
 def run(settings: Settings) -> int:

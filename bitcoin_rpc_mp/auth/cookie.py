@@ -9,7 +9,8 @@ Owns compat spec §3 "Cookie" as bitcoind's GenerateAuthCookie/DeleteAuthCookie 
 - `remove()` deletes the file only if this object wrote it and it is still the same file (inode) holding what we
   wrote (so a cookie that bitcoind or another instance wrote since is left alone).
 
-Must not import `http`, `jsonrpc`, `ipc`.
+The modes of -rpccookieperms are the configuration's (`config.settings.COOKIE_PERMS`). Must not import `http`,
+`jsonrpc`, `ipc`.
 """
 
 from __future__ import annotations
@@ -19,17 +20,16 @@ import os
 import secrets
 from pathlib import Path
 
+from ..config.settings import DEFAULT_COOKIE_MODE
 from .credentials import COOKIE_USER
 
-__all__ = ["COOKIE_MODES", "AuthCookie"]
-
-COOKIE_MODES: dict[str, int] = {"owner": 0o600, "group": 0o640, "all": 0o644}
+__all__ = ["AuthCookie"]
 
 
 class AuthCookie:
     """One cookie file. `write()` once at startup, `remove()` at shutdown (before the reply to `stop`)."""
 
-    def __init__(self, path: str | os.PathLike[str], mode: int = 0o600) -> None:
+    def __init__(self, path: str | os.PathLike[str], mode: int = DEFAULT_COOKIE_MODE) -> None:
         self.path = Path(path)
         self.mode = mode
         self.password: str | None = None  # the secret, once drawn

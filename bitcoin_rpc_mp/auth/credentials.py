@@ -20,6 +20,8 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..config.settings import ConfigError, rpcauth_fields
+
 __all__ = [
     "COOKIE_USER",
     "Authenticator",
@@ -65,12 +67,11 @@ def entry_for_password(user: str, password: str) -> CredentialEntry:
 
 
 def parse_rpcauth(value: str) -> CredentialEntry:
-    """`<USER>:<SALT>$<HASH>`: exactly one `:` and exactly one `$` after it; else ValueError(bitcoind's text)."""
-    fields = value.split(":")
-    salt_hmac = fields[-1].split("$")
-    if len(fields) != 2 or len(salt_hmac) != 2:
-        raise ValueError("Invalid -rpcauth argument.")
-    return CredentialEntry(fields[0], salt_hmac[0], salt_hmac[1])
+    """`<USER>:<SALT>$<HASH>` (the configuration's shape check); else ValueError(bitcoind's text)."""
+    try:
+        return CredentialEntry(*rpcauth_fields(value))
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def decode_base64(data: bytes) -> bytes | None:

@@ -6,12 +6,13 @@ Owns compat spec §3 "Whitelist" (bitcoind's InitRPCAuthentication and HTTPReq_J
   again gets the intersection of the lists;
 - the default is true iff any -rpcwhitelist was given, unless -rpcwhitelistdefault says otherwise.
 
-How the JSON-RPC handler uses it, in bitcoind's order (after auth, after the body parsed as JSON):
+How the JSON-RPC handler (`jsonrpc.dispatch`) uses it, in bitcoind's order (after auth, after the body parsed as
+JSON):
 1. `forbids_user(user)` → 403 with an empty body, whatever the (valid JSON) body holds, `1` and `[]` included;
 2. single object: parse the request first (its errors win), then `allowed(user, method)` else 403;
-3. batch, only when `user_has_whitelist(user)`: every element must be an object (else the legacy 400
-   `Invalid Request object`) with a string `method` (else the 500 JSON type error), and `allows_batch(user,
-   methods)` must hold, else 403 for the whole batch; all of this before any element runs.
+3. batch, only when `user_has_whitelist(user)`: element by element, a non-object is the legacy 400 `Invalid
+   Request object`, a non-string `method` the 500 JSON type error, and a method not `allowed` 403 for the whole
+   batch; all of this before any element runs.
 The checks on element shapes need JSON values, so they stay with the dispatcher. Imports nothing of ours.
 """
 
@@ -56,10 +57,6 @@ class Whitelist:
     def user_has_whitelist(self, user: str) -> bool:
         return user in self._user_methods
 
-    def methods_for(self, user: str) -> frozenset[str] | None:
-        """The user's set, or None when the user has no whitelist entry."""
-        return self._user_methods.get(user)
-
     def forbids_user(self, user: str) -> bool:
         """Step 1: no whitelist of their own while the default applies → 403 for any body that is valid JSON."""
         return self.default and not self.user_has_whitelist(user)
@@ -70,7 +67,3 @@ class Whitelist:
         if methods is None:
             return not self.default
         return method in methods
-
-    def allows_batch(self, user: str, methods: Iterable[str]) -> bool:
-        """Step 3: every method of a batch must be allowed, or the whole batch is refused."""
-        return all(self.allowed(user, method) for method in methods)

@@ -17,8 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..ipc.capabilities import VARIANTS
+
 __all__ = [
     "ALIASES",
+    "DEBUG_CATEGORIES",
     "OPTIONS",
     "SEED_DEFAULT_SOCKET",
     "ConfigError",
@@ -57,6 +60,13 @@ class OptionSpec:
 def _opt(name: str, help: str, metavar: str | None = None, **flags: bool) -> OptionSpec:
     return OptionSpec(name=name, help=help, metavar=metavar, **flags)
 
+
+# Our -debug categories (bitcoind's names for the same areas) and the loggers each one turns to DEBUG.
+DEBUG_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "http": ("bitcoin_rpc_mp.http",),
+    "ipc": ("bitcoin_rpc_mp.ipc", "bitcoin_rpc_mp.standin"),
+    "rpc": ("bitcoin_rpc_mp.handlers", "bitcoin_rpc_mp.jsonrpc", "bitcoin_rpc_mp.auth"),
+}
 
 # Order is the order -help lists them in.
 OPTIONS: dict[str, OptionSpec] = {
@@ -111,8 +121,7 @@ OPTIONS: dict[str, OptionSpec] = {
         ),
         _opt(
             "ipcvariant",
-            "Node schema variant: auto, v30, v31, v32, pr29409, pr29409-2026-02, pr29409-2025-02 "
-            "(default: auto)",
+            f"Node schema variant: auto, {', '.join(VARIANTS)} (default: auto)",
             "<variant>",
         ),
         _opt(
@@ -194,7 +203,16 @@ OPTIONS: dict[str, OptionSpec] = {
             "debug",
             "Output debug and trace logging (default: -nodebug, supplying <category> is optional). If <category> "
             "is not supplied or if <category> is 1 or all, output all debug logging. If <category> is 0 or none, "
-            "any other categories are ignored. This option can be specified multiple times",
+            f"any other categories before it are ignored. Categories of bitcoin-rpc-mp: {', '.join(DEBUG_CATEGORIES)}. "
+            "This option can be specified multiple times",
+            "<category>",
+            list_valued=True,
+        ),
+        _opt(
+            "debugexclude",
+            "Exclude debug and trace logging for a category. Can be used in conjunction with -debug=1 to output "
+            "debug and trace logging for all categories except the specified category. This option can be "
+            "specified multiple times to exclude multiple categories. This takes priority over -debug (default: none)",
             "<category>",
             list_valued=True,
         ),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 __all__ = [
     "CHAIN_NAMES",
+    "CHAIN_SWITCHES",
     "COOKIE_FILENAME",
     "ChainParams",
     "chain_params",
@@ -40,6 +41,9 @@ _PARAMS: dict[str, ChainParams] = {
 
 # in the order bitcoind's help lists them
 CHAIN_NAMES: tuple[str, ...] = tuple(_PARAMS)
+
+# the switches that select a chain (-regtest, …) → the chain, in the order GetChainArg tests them
+CHAIN_SWITCHES: dict[str, str] = {"regtest": "regtest", "signet": "signet", "testnet": "test", "testnet4": "testnet4"}
 
 
 def chain_params(chain: str) -> ChainParams:

@@ -31,25 +31,28 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path
 from typing import Protocol
 
-from .argv import OPTIONS, ConfigError, SettingValue, interpret_bool, parse_argv
-from .chainparams import CHAIN_NAMES, chain_params, net_datadir
+from ..ipc.capabilities import VARIANTS
+from .argv import DEBUG_CATEGORIES, OPTIONS, ConfigError, SettingValue, interpret_bool, parse_argv
+from .chainparams import CHAIN_NAMES, CHAIN_SWITCHES, chain_params, default_cookie_path, net_datadir
 from .conffile import ConfFile, parse_conf
 
 __all__ = [
     "COOKIE_PERMS",
+    "DEBUG_CATEGORIES",
+    "DEFAULT_COOKIE_MODE",
     "DEFAULT_IPCTHREADS",
     "DEFAULT_IPCTIMEOUT_S",
     "DEFAULT_RPCCACHESIZE_MIB",
     "DEFAULT_RPCSERVERTIMEOUT_S",
     "DEFAULT_RPCTHREADS",
     "DEFAULT_RPCWORKQUEUE",
-    "IPC_VARIANTS",
     "AllowList",
     "ConfigError",
     "ConfigFiles",
     "Settings",
     "build_settings",
     "parse_allow_subnet",
+    "rpcauth_fields",
     "split_host_port",
 ]
 
@@ -62,9 +65,7 @@ DEFAULT_RPCCACHESIZE_MIB = 0  # off: a cache hit never reaches the node, so the 
 # call that takes this long has no one left to answer; shorter would cut off legitimately slow RPCs
 DEFAULT_IPCTIMEOUT_S = 900.0
 COOKIE_PERMS: dict[str, int] = {"owner": 0o600, "group": 0o640, "all": 0o644}
-DEFAULT_COOKIE_MODE = 0o600  # bitcoind applies none and relies on its umask 077
-# the schema variants of ARCHITECTURE.md (ipc/schemas.py VARIANTS); kept here so config need not import ipc
-IPC_VARIANTS: tuple[str, ...] = ("v30", "v31", "v32", "pr29409", "pr29409-2026-02", "pr29409-2025-02")
+DEFAULT_COOKIE_MODE = COOKIE_PERMS["owner"]  # bitcoind applies none and relies on its umask 077
 SUN_PATH_MAX = 107  # bytes of a unix socket path (sun_path is 108 with its NUL)
 
 _ALLOWIP_HELP = (
@@ -164,7 +165,8 @@ class Settings:
     rpcwhitelist: tuple[str, ...]
     rpcwhitelistdefault: bool  # resolved: explicit value, else "any -rpcwhitelist given"
     # logging
-    debug: tuple[str, ...]
+    debug: tuple[str, ...]  # -debug values as given; ask `debug_enabled(category)`
+    debugexclude: tuple[str, ...]
     printtoconsole: bool
     warnings: tuple[str, ...] = ()  # bitcoind's startup warnings, for the app to log
 
@@ -183,10 +185,36 @@ class Settings:
         return self.ipctimeout_s if self.ipctimeout_s > 0 else None
 
     def debug_enabled(self, category: str) -> bool:
-        """bitcoind's -debug semantics: 0/none anywhere turns all off; empty, 1 or all turn all on."""
-        if any(cat in ("0", "none") for cat in self.debug):
-            return False
-        return any(cat in ("", "1", "all", category) for cat in self.debug)
+        """bitcoind's -debug rules (SetLoggingCategories): values before the last `0`/`none` are disregarded;
+        an empty value, `1` or `all` enables every category; -debugexclude wins over -debug (`all` there
+        excludes every category)."""
+        return category_enabled(self.debug, self.debugexclude, category)
+
+
+_ALL_CATEGORIES = ("", "1", "all")
+_NO_CATEGORIES = ("0", "none")
+
+
+def category_enabled(debug: Sequence[str], debugexclude: Sequence[str], category: str) -> bool:
+    """Whether debug logging of `category` is on for these -debug and -debugexclude values."""
+    last_none = max((n for n, value in enumerate(debug) if value in _NO_CATEGORIES), default=-1)
+    if any(value in _ALL_CATEGORIES or value == category for value in debugexclude):
+        return False
+    return any(value in _ALL_CATEGORIES or value == category for value in debug[last_none + 1 :])
+
+
+def _unknown_categories(option: str, values: Sequence[str], warnings: list[str]) -> None:
+    """bitcoind refuses to start on a category it does not know; a bitcoin.conf shared with the node may name
+    node categories (net, mempool, …) that mean nothing here, so those only get a warning."""
+    known = (*_ALL_CATEGORIES, *_NO_CATEGORIES, *DEBUG_CATEGORIES) if option == "debug" else (
+        *_ALL_CATEGORIES, *DEBUG_CATEGORIES
+    )
+    for value in values:
+        if value not in known:
+            warnings.append(
+                f"Unsupported logging category -{option}={value} (bitcoin-rpc-mp logs {', '.join(DEBUG_CATEGORIES)}); "
+                "ignored."
+            )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -291,6 +319,16 @@ def _as_text(value: SettingValue) -> str:
 
 # --------------------------------------------------------------------------------------------------------------
 # bitcoind's parsers
+
+
+def rpcauth_fields(value: str) -> tuple[str, str, str]:
+    """An -rpcauth value `<USER>:<SALT>$<HASH>` as (user, salt, hash): exactly one `:`, and exactly one `$`
+    after it. Raises ConfigError with bitcoind's text otherwise (the one check; `auth.credentials` uses it)."""
+    fields = value.split(":")
+    salt_hash = fields[-1].split("$")
+    if len(fields) != 2 or len(salt_hash) != 2:
+        raise ConfigError("Invalid -rpcauth argument.")
+    return fields[0], salt_hash[0], salt_hash[1]
 
 
 def _parse_uint16(text: str) -> int | None:
@@ -575,13 +613,17 @@ def build_settings(
             rpccookieperms = None  # not looked at when no cookie is written
     rpcauth = tuple(store.get_list("rpcauth"))
     for value in rpcauth:
-        fields = value.split(":")
-        if len(fields) != 2 or len(fields[-1].split("$")) != 2:
-            raise ConfigError("Invalid -rpcauth argument.")
+        rpcauth_fields(value)
     cookie_path: Path | None = None
     if not store.is_negated("rpccookiefile"):
-        cookie_path = _abs_path(store.get_arg("rpccookiefile") or ".cookie", netdir)
+        cookie_arg = store.get_arg("rpccookiefile")
+        cookie_path = _abs_path(cookie_arg, netdir) if cookie_arg else default_cookie_path(datadir, chain)
     rpcwhitelist = tuple(store.get_list("rpcwhitelist"))
+
+    debug = tuple(store.get_list("debug"))
+    debugexclude = tuple(store.get_list("debugexclude"))
+    _unknown_categories("debug", debug, warnings)
+    _unknown_categories("debugexclude", debugexclude, warnings)
 
     return Settings(
         chain=chain,
@@ -613,7 +655,8 @@ def build_settings(
         rpccookieperms_mode=cookie_mode,
         rpcwhitelist=rpcwhitelist,
         rpcwhitelistdefault=store.get_bool("rpcwhitelistdefault", bool(rpcwhitelist)),
-        debug=tuple(store.get_list("debug")),
+        debug=debug,
+        debugexclude=debugexclude,
         printtoconsole=store.get_bool("printtoconsole", True),
         warnings=tuple(dict.fromkeys(warnings)),
     )
@@ -650,8 +693,7 @@ def _select_chain(store: _Store) -> str:
             return False
         return value if isinstance(value, bool) else interpret_bool(value)
 
-    flags = {"regtest": flag("regtest"), "signet": flag("signet"), "test": flag("testnet"),
-             "testnet4": flag("testnet4")}  # fmt: skip
+    flags = {chain: flag(switch) for switch, chain in CHAIN_SWITCHES.items()}
     chain_arg = store.get_arg("chain")
     if (chain_arg is not None) + sum(flags.values()) > 1:
         raise ConfigError(
@@ -663,9 +705,9 @@ def _select_chain(store: _Store) -> str:
                 f"Unknown chain {chain_arg}. Valid values for -chain are: {', '.join(CHAIN_NAMES)}."
             )
         return chain_arg
-    for name in ("regtest", "signet", "test", "testnet4"):
-        if flags[name]:
-            return name
+    for chain, selected in flags.items():
+        if selected:
+            return chain
     return "main"
 
 
@@ -721,8 +763,8 @@ def _variant_option(store: _Store) -> str | None:
     raw = store.get_arg("ipcvariant")
     if raw is None or raw in ("", "auto"):
         return None
-    if raw not in IPC_VARIANTS:
-        allowed = ", ".join(f"'{v}'" for v in ("auto", *IPC_VARIANTS))
+    if raw not in VARIANTS:
+        allowed = ", ".join(f"'{v}'" for v in ("auto", *VARIANTS))
         raise ConfigError(f"Invalid -ipcvariant={raw}; must be one of {allowed}.")
     return raw
 

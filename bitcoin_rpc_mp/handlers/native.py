@@ -359,21 +359,32 @@ _HELP = NativeMethod(
 )
 NATIVE_METHODS: dict[str, NativeMethod] = {m.name: m for m in (*_METHODS, _HELP)}
 
-LONG_METHODS = frozenset(
+# The one list of RPCs that may hold a node Thread for a long time (waits, mining, chain scans, rescans): they
+# run on a node Thread of their own with no call timeout, and a batch holding one is run element by element.
+LONG_METHODS: frozenset[str] = frozenset(
     {
+        # waits
         "waitfornewblock",
         "waitforblock",
         "waitforblockheight",
+        # mining
+        "generate",
+        "generateblock",
         "generatetoaddress",
         "generatetodescriptor",
-        "generateblock",
         "getblocktemplate",
-        "rescanblockchain",
-        "importdescriptors",
+        # scans of the chain or the UTXO set
         "scantxoutset",
+        "scanblocks",
         "gettxoutsetinfo",
         "dumptxoutset",
         "loadtxoutset",
+        "verifychain",
+        "pruneblockchain",
+        "gettxspendingprevout",
+        # wallet rescans
+        "rescanblockchain",
+        "importdescriptors",
+        "importmulti",
     }
 )
-

@@ -79,8 +79,9 @@ class PayloadTooLarge(HttpError):
     status = 413
 
 
-class WorkQueueFull(HttpError):
-    """503 when the work queue is at its depth (-rpcworkqueue); the connection stays open."""
+class ServiceUnavailable(HttpError):
+    """503 when the work queue is at its depth (-rpcworkqueue, `workqueue.WorkQueueFull`); the connection stays
+    open."""
 
     status = 503
     body = b"Work queue depth exceeded"

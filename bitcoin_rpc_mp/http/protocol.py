@@ -14,20 +14,24 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from .connection import HttpConnection, NeedData, ProtocolFailure
+from .errors import ServiceUnavailable
 from .events import Request, Response
 from .routing import route
 from .workqueue import WorkQueue, WorkQueueFull
 
 log = logging.getLogger("bitcoin_rpc_mp.http")
 
-WORK_QUEUE_FULL = Response(503, (("Cache-Control", "no-store"),), b"Work queue depth exceeded")
+# What the server calls for each request that passed routing: (request, peer "host:port") → response.
+Handler = Callable[[Request, str], Awaitable[Response]]
+
+WORK_QUEUE_FULL = ServiceUnavailable().response
 PAUSE_THRESHOLD = 1 << 20  # bytes read ahead while a request runs before we stop reading
 
 
 class HttpProtocol(asyncio.Protocol):
     def __init__(
         self,
-        handler: Callable[[Request, str], Awaitable[Response]],
+        handler: Handler,
         *,
         allow: Callable[[str], bool],
         work_queue: WorkQueue,

@@ -1,7 +1,7 @@
 """Method and URI dispatch as bitcoind does it before JSON-RPC (compat spec §2 "Method dispatch" steps 1, 2, 4).
 
-Owns: which requests are refused by method or path, and the wallet name carried by `/wallet/<name>`.
-Pure; imports only `http.events` and `http.errors`.
+Owns: which requests are refused by method or path. The wallet name of `/wallet/<name>` is the node's business:
+the URI is passed to `Rpc.executeRpc` as it came. Pure; imports only `http.events` and `http.errors`.
 
 bitcoind checks, in this order: (1) the method is one it knows, (2) a handler exists for the URI, (3) the work
 queue has room (503, the server's business), (4) the JSON-RPC handler accepts only POST. `route_path` is
@@ -15,7 +15,6 @@ from .events import Request, Response
 
 KNOWN_METHODS = frozenset({"GET", "POST", "HEAD", "PUT"})  # case-sensitive: "post" is unknown
 WALLET_PREFIX = "/wallet/"
-_HEX = frozenset("0123456789abcdefABCDEF")
 
 
 def route_path(request: Request) -> Response | None:
@@ -38,29 +37,3 @@ def route_method(request: Request) -> Response | None:
 def route(request: Request) -> Response | None:
     """Steps 1, 2 and 4; None means the request goes on to authentication and JSON-RPC."""
     return route_path(request) or route_method(request)
-
-
-def url_decode(text: str) -> bytes:
-    """bitcoind's UrlDecode on Latin-1 text: `%XX` with two hex digits becomes that byte, anything else
-    (a lone `%`, `%4`, `%zz`, `+`) stays as it is."""
-    raw = text.encode("latin-1")
-    out = bytearray()
-    i = 0
-    n = len(raw)
-    while i < n:
-        c = raw[i]
-        if c == 0x25 and i + 2 < n and chr(raw[i + 1]) in _HEX and chr(raw[i + 2]) in _HEX:
-            out.append(int(raw[i + 1 : i + 3], 16))
-            i += 3
-            continue
-        out.append(c)
-        i += 1
-    return bytes(out)
-
-
-def wallet_name(target: str) -> str | None:
-    """The URL-decoded rest of a `/wallet/...` target (may be empty, may contain "/"), or None for any other
-    target. Bytes that are not UTF-8 survive as surrogate escapes (`errors="surrogateescape"`)."""
-    if not target.startswith(WALLET_PREFIX):
-        return None
-    return url_decode(target[len(WALLET_PREFIX) :]).decode("utf-8", "surrogateescape")

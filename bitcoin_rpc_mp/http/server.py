@@ -10,17 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from .events import Request, Response
-from .protocol import HttpProtocol
+from .protocol import Handler, HttpProtocol
 from .workqueue import WorkQueue
 
 log = logging.getLogger("bitcoin_rpc_mp.http")
-
-Handler = Callable[[Request, str], Awaitable[Response]]
-
 
 class PeerFilter(Protocol):
     """Who may connect (`-rpcallowip`); built by the configuration layer."""

@@ -1,16 +1,21 @@
 """What the connected node offers: its schema variant (Init numbering), interfaces and whether it has a pool.
 
-Owns: the frozen `NodeCapabilities` record that discovery (`ipc/handshake.py`) produces and handlers read to
+Owns: the names of the node variants we can talk to (`VARIANTS`, one schema directory each: `ipc/schemas.py`),
+the frozen `NodeCapabilities` record that discovery (`ipc/handshake.py`) produces and handlers read to
 choose native or passthrough methods, and its one-line description for the log.
 
-Must not import capnp or asyncio (handlers import it without the transport), nor anything else of ours.
+Must not import capnp or asyncio (handlers import it without the transport, config to check -ipcvariant), nor
+anything else of ours.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["INTERFACE_ORDER", "NUMBERING_LABELS", "NodeCapabilities"]
+__all__ = ["INTERFACE_ORDER", "NUMBERING_LABELS", "VARIANTS", "NodeCapabilities"]
+
+# Newest numbering first within each family; the names are the directories under schemas/.
+VARIANTS: tuple[str, ...] = ("v30", "v31", "v32", "pr29409", "pr29409-2026-02", "pr29409-2025-02")
 
 # The order in which describe() lists interfaces.
 INTERFACE_ORDER: tuple[str, ...] = ("Rpc", "Mining", "Echo", "Chain")
@@ -32,7 +37,7 @@ _QUEUING_VARIANTS = frozenset({"v31", "v32", "pr29409"})
 class NodeCapabilities:
     """The interfaces one connected node offers.
 
-    `variant` is one of `ipc.schemas.VARIANTS`; `interfaces` a subset of {"Echo", "Mining", "Rpc", "Chain"};
+    `variant` is one of `VARIANTS`; `interfaces` a subset of {"Echo", "Mining", "Rpc", "Chain"};
     `has_pool` says whether the node's ThreadMap has `makePool` (32.0+; we never call it, we name a Thread).
     """
 

@@ -46,7 +46,6 @@ from bitcoin_rpc_mp.ipc.reconnect import Backoff, Supervisor
 from bitcoin_rpc_mp.ipc.threads import Lease, PoolClosed
 
 __all__ = [
-    "LONG_RPC_METHODS",
     "MAX_HEIGHT",
     "InterfaceMissing",
     "IpcError",
@@ -64,32 +63,6 @@ log = logging.getLogger(__name__)
 MAX_HEIGHT = 2**31 - 1  # heights travel as Int32
 HASH_SIZE = 32
 _MAX_DOUBLE = sys.float_info.max
-
-# RPCs that may hold a node Thread for a long time: callers pass long=True to execute_rpc for these.
-LONG_RPC_METHODS: frozenset[str] = frozenset(
-    {
-        "waitfornewblock",
-        "waitforblock",
-        "waitforblockheight",
-        "generate",
-        "generateblock",
-        "generatetoaddress",
-        "generatetodescriptor",
-        "getblocktemplate",
-        "scantxoutset",
-        "scanblocks",
-        "rescanblockchain",
-        "importdescriptors",
-        "importmulti",
-        "gettxoutsetinfo",
-        "dumptxoutset",
-        "loadtxoutset",
-        "verifychain",
-        "pruneblockchain",
-        "gettxspendingprevout",
-    }
-)
-
 
 @dataclass(frozen=True)
 class IpcStatistics:
@@ -480,8 +453,8 @@ class NodeClient:
     async def execute_rpc(self, request: str, uri: str, user: str, *, long: bool = False) -> str:
         """Rpc.executeRpc: the node's reply text for a JSON-RPC request body (no trailing newline).
 
-        Pass `long=True` for methods that may wait (see LONG_RPC_METHODS): they get a Thread of their own and no
-        call timeout.
+        Pass `long=True` for methods that may wait (the caller knows which RPCs those are): they get a Thread of
+        their own and no call timeout.
         """
         response = await self._call(
             "rpc",

@@ -1,6 +1,6 @@
 """Cap'n Proto schemas of every bitcoin-node variant we can talk to, loaded with pycapnp.
 
-Owns: the list of node variants (`VARIANTS`), which wire fingerprint each one matches (`FINGERPRINT_NAMES`), where
+Owns: which wire fingerprint each one matches (`FINGERPRINT_NAMES`), where
 the `.capnp` files live (`schema_root()`, package data of `bitcoin_rpc_mp.schemas`, i.e. the top-level `schemas/`
 directory) and loading one variant's set with a `capnp.SchemaParser` of its own (`load_variant()`).
 
@@ -11,7 +11,8 @@ exactly one `VariantSchemas` for every call it makes.
 pycapnp aborts the whole process (it does not raise) when a schema fails to parse, so this module checks that the
 files exist before handing them to the parser, and the tests load every variant in a child process.
 
-Must not import anything else of ours: the stand-in node imports this module and nothing else of `ipc`.
+Must not import anything of ours but `ipc.capabilities` (the variant names, `VARIANTS`, re-exported here): the
+stand-in node imports this module and nothing else of `ipc`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any
 
 import capnp
 
+from .capabilities import VARIANTS
+
 __all__ = [
     "FINGERPRINT_NAMES",
     "VARIANTS",
@@ -33,9 +36,6 @@ __all__ = [
     "method_ordinals",
     "schema_root",
 ]
-
-# Newest numbering first within each family; the names are the directories under schemas/.
-VARIANTS: tuple[str, ...] = ("v30", "v31", "v32", "pr29409", "pr29409-2026-02", "pr29409-2025-02")
 
 # variant -> file stem of its wire fingerprint in ../shared/ipc-wire/ (what tools/check_wire.py compares with)
 FINGERPRINT_NAMES: dict[str, str] = {

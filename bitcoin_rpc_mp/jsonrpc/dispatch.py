@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .envelope import (
+    batch_reply,
     error_code_of_reply,
     error_reply,
     legacy_http_status,
     parse_error_reply,
     result_reply,
+    rpc_error_reply,
     top_level_error_reply,
 )
 from .errors import RpcError, RpcErrorCode
@@ -62,8 +64,10 @@ class Executor(Protocol):
         ...
 
 
-class Whitelist(Protocol):
-    default: bool
+class MethodPolicy(Protocol):
+    """Which user may call which method (`auth.whitelist.Whitelist`; the rules are there, not here)."""
+
+    def forbids_user(self, user: str) -> bool: ...
 
     def user_has_whitelist(self, user: str) -> bool: ...
 
@@ -75,9 +79,9 @@ NO_CONTENT = RpcReply(204, None)
 
 
 class Dispatcher:
-    def __init__(self, executor: Executor, whitelist: Whitelist) -> None:
+    def __init__(self, executor: Executor, policy: MethodPolicy) -> None:
         self._executor = executor
-        self._whitelist = whitelist
+        self._policy = policy
 
     async def handle(self, body: bytes, user: str, uri: str) -> RpcReply:
         if body.startswith(b"[") and not self._whitelist.default and not self._whitelist.user_has_whitelist(user):
@@ -98,21 +102,21 @@ class Dispatcher:
         except JsonParseError:
             return RpcReply(500, parse_error_reply())
 
-        has_whitelist = self._whitelist.user_has_whitelist(user)
-        if not has_whitelist and self._whitelist.default:
+        policy = self._policy
+        if policy.forbids_user(user):
             return FORBIDDEN
 
         if isinstance(value, JsonObject):
             try:
                 call = parse_request(value, None)
             except RequestParseError as exc:
-                return RpcReply(legacy_http_status(exc.code), self._parse_error_envelope(exc))
-            if has_whitelist and not self._whitelist.allowed(user, call.method):
+                return RpcReply(legacy_http_status(exc.code), rpc_error_reply(exc, exc.id_present, exc.id, exc.version))
+            if not policy.allowed(user, call.method):
                 return FORBIDDEN
             return await self._single(call, body, user, uri)
 
         if isinstance(value, list):
-            if has_whitelist:
+            if policy.user_has_whitelist(user):
                 refused = self._check_batch_whitelist(value, user)
                 if refused is not None:
                     return refused
@@ -134,21 +138,16 @@ class Dispatcher:
         if call.is_notification:
             return NO_CONTENT
         if outcome.error is not None:
-            envelope = error_reply(
-                outcome.error.code, outcome.error.message, call.id_present, call.id, call.version
-            )
+            envelope = rpc_error_reply(outcome.error, call.id_present, call.id, call.version)
             status = 200 if call.version == 2 else legacy_http_status(outcome.error.code)
             return RpcReply(status, envelope)
         assert outcome.result is not None
         return RpcReply(200, result_reply(outcome.result, call.id_present, call.id, call.version))
 
-    @staticmethod
-    def _parse_error_envelope(exc: RequestParseError) -> bytes:
-        return error_reply(exc.code, exc.message, exc.id_present, exc.id, exc.version)
-
     # -- batches ----------------------------------------------------------------------------------------
     def _check_batch_whitelist(self, items: list[JsonValue], user: str) -> RpcReply | None:
-        """A whitelisted user's batch is checked whole before anything runs (spec §3)."""
+        """A whitelisted user's batch is checked whole before anything runs (spec §3): element by element, the
+        first failing check (shape, then the policy) decides the reply, as bitcoind's loop does."""
         for item in items:
             if not isinstance(item, JsonObject):
                 return RpcReply(
@@ -159,7 +158,7 @@ class Dispatcher:
             if not isinstance(method, str):
                 message = f"JSON value of type {univalue_type_name(method)} is not of expected type string"
                 return RpcReply(500, error_reply(RpcErrorCode.RPC_PARSE_ERROR, message, True, None, 1))
-            if not self._whitelist.allowed(user, method):
+            if not self._policy.allowed(user, method):
                 return FORBIDDEN
         return None
 
@@ -178,8 +177,8 @@ class Dispatcher:
             try:
                 call = parse_request(item, state)
             except RequestParseError as exc:
-                if not (exc.version == 2 and not exc.id_present):
-                    parts.append(self._parse_error_envelope(exc))
+                if not exc.is_notification:
+                    parts.append(rpc_error_reply(exc, exc.id_present, exc.id, exc.version))
                 continue
             outcome = await self._executor.execute(call, raw[start:end], user, uri)
             if outcome.node_reply is not None:
@@ -189,14 +188,10 @@ class Dispatcher:
             if call.is_notification:
                 continue
             if outcome.error is not None:
-                parts.append(
-                    error_reply(
-                        outcome.error.code, outcome.error.message, call.id_present, call.id, call.version
-                    )
-                )
+                parts.append(rpc_error_reply(outcome.error, call.id_present, call.id, call.version))
             else:
                 assert outcome.result is not None
                 parts.append(result_reply(outcome.result, call.id_present, call.id, call.version))
         if not parts and items:
             return NO_CONTENT
-        return RpcReply(200, b"[" + b",".join(parts) + b"]")
+        return RpcReply(200, batch_reply(parts))

@@ -22,7 +22,6 @@ from .reader import JsonNumber, JsonObject, JsonParseError, JsonValue, read_json
 from .request import JSONRPC_V2
 from .writer import write_json
 
-HTTP_OK = 200
 HTTP_BAD_REQUEST = 400
 HTTP_NOT_FOUND = 404
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -49,11 +48,6 @@ def result_reply(result: bytes, id_present: bool, id: JsonValue, version: int) -
     if version == JSONRPC_V2:
         return _V2_PREFIX + b'"result":' + result + _id_member(id_present, id)
     return b'{"result":' + result + b',"error":null' + _id_member(id_present, id)
-
-
-def result_reply_value(result: JsonValue, id_present: bool, id: JsonValue, version: int) -> bytes:
-    """A success envelope around a value, written as UniValue writes it."""
-    return result_reply(write_json(result), id_present, id, version)
 
 
 def error_reply(code: int, message: str, id_present: bool, id: JsonValue, version: int) -> bytes:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+
+import pytest
 
 from bitcoin_rpc_mp.app import socket_permission_warnings
 
@@ -44,3 +47,28 @@ def test_tune_gc_freezes_the_start_up_heap_and_raises_the_first_threshold() -> N
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+@pytest.mark.parametrize(
+    ("argv", "debug_loggers"),
+    [
+        (["-debug=0"], set()),
+        (["-debug=none"], set()),
+        (["-debug=1"], {"bitcoin_rpc_mp.http", "bitcoin_rpc_mp.ipc.client", "bitcoin_rpc_mp.handlers"}),
+        (["-debug=http"], {"bitcoin_rpc_mp.http"}),
+        (["-debug", "-debugexclude=http"], {"bitcoin_rpc_mp.ipc.client", "bitcoin_rpc_mp.handlers"}),
+    ],
+)
+def test_configure_logging_follows_debug(argv: list[str], debug_loggers: set[str]) -> None:
+    from bitcoin_rpc_mp.app import configure_logging
+    from bitcoin_rpc_mp.config.cli import settings_from_argv
+
+    names = ["bitcoin_rpc_mp.http", "bitcoin_rpc_mp.ipc.client", "bitcoin_rpc_mp.handlers", "bitcoin_rpc_mp"]
+    saved = {name: logging.getLogger(name).level for name in ["", *names]}
+    try:
+        configure_logging(settings_from_argv(argv, {"HOME": "/nonexistent"}))
+        assert {n for n in names if logging.getLogger(n).isEnabledFor(logging.DEBUG)} == debug_loggers
+        assert all(logging.getLogger(n).isEnabledFor(logging.INFO) for n in names)
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bitcoin_rpc_mp.auth.cookie import COOKIE_MODES, AuthCookie
+from bitcoin_rpc_mp.auth.cookie import AuthCookie
 from bitcoin_rpc_mp.auth.credentials import COOKIE_USER, Authenticator
+from bitcoin_rpc_mp.config.settings import COOKIE_PERMS
 
 
 @pytest.fixture(params=[0o022, 0o000, 0o077], ids=["umask022", "umask000", "umask077"])
@@ -46,7 +47,7 @@ def test_each_write_is_a_new_secret(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("perms", "mode"), [("owner", 0o600), ("group", 0o640), ("all", 0o644)])
 def test_modes_whatever_the_umask(tmp_path: Path, umask: int, perms: str, mode: int) -> None:
     path = tmp_path / ".cookie"
-    AuthCookie(path, COOKIE_MODES[perms]).write()
+    AuthCookie(path, COOKIE_PERMS[perms]).write()
     assert mode_of(path) == mode
 
 

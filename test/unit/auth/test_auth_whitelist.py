@@ -41,7 +41,7 @@ def test_no_whitelist_at_all_allows_everything() -> None:
     wl = Whitelist.from_options([])
     assert not wl.forbids_user("anyone")
     assert wl.allowed("anyone", "stop")
-    assert wl.allows_batch("anyone", ["stop", "getblockcount"])
+    assert not wl.user_has_whitelist("anyone")
 
 
 def test_default_forced_on_without_lists_forbids_everyone() -> None:
@@ -99,15 +99,15 @@ def test_cases_105_106_b_has_no_whitelist_so_any_valid_json_is_forbidden() -> No
     # 106 (invalid JSON → 500 Parse error) never reaches the whitelist: only the dispatcher's order decides it
 
 
-def test_case_107_batch_with_one_forbidden_method_is_refused_whole() -> None:
-    assert not WL.allows_batch("a", ["getblockcount", "getblockhash"])
-    assert WL.allows_batch("a", ["getblockcount", "getbestblockhash"])
+def test_case_107_the_methods_of_the_batch() -> None:
+    # refusing the whole batch for one method is the dispatcher's (test_dispatch.py); the decision per method:
+    assert WL.allowed("a", "getblockcount") and WL.allowed("a", "getbestblockhash")
+    assert not WL.allowed("a", "getblockhash")
 
 
 def test_cases_108_to_111_batch_shape_checks_apply_because_a_has_a_whitelist() -> None:
     assert WL.user_has_whitelist("a") and not WL.forbids_user("a")
-    assert WL.methods_for("a") == frozenset({"getblockcount", "getbestblockhash"})
-    assert WL.methods_for("b") is None
+    assert not WL.user_has_whitelist("b")
 
 
 def test_case_112_cookie_user_is_forbidden_too() -> None:

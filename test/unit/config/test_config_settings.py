@@ -9,12 +9,13 @@ import pytest
 from confhelp import CWD, HOME, FakeFiles, build
 
 from bitcoin_rpc_mp.config.settings import (
-    IPC_VARIANTS,
+    DEBUG_CATEGORIES,
     AllowList,
     ConfigError,
     parse_allow_subnet,
     split_host_port,
 )
+from bitcoin_rpc_mp.ipc.capabilities import VARIANTS
 
 DATADIR = Path(HOME) / ".bitcoin"
 REPO = Path(__file__).resolve().parents[3]
@@ -608,7 +609,7 @@ def test_ipcvariant() -> None:
 
 
 def test_ipc_variants_match_the_schema_directories() -> None:
-    assert set(IPC_VARIANTS) == {
+    assert set(VARIANTS) == {
         p.name for p in (REPO / "schemas").iterdir() if p.is_dir() and p.name[0] != "_"
     }
 
@@ -624,4 +625,35 @@ def test_debug_categories() -> None:
     assert build("-debug=all").debug_enabled("rpc")
     assert not build("-debug=http", "-debug=none").debug_enabled("http")
     assert not build("-debug=http", "-nodebug").debug_enabled("http")
+
+
+@pytest.mark.parametrize(
+    ("argv", "enabled"),
+    [
+        ((), set()),
+        (("-debug",), {"http", "ipc", "rpc"}),
+        (("-debug=1",), {"http", "ipc", "rpc"}),
+        (("-debug=all",), {"http", "ipc", "rpc"}),
+        (("-debug=0",), set()),
+        (("-debug=none",), set()),
+        (("-nodebug",), set()),
+        (("-debug=0", "-debug=http"), {"http"}),  # only what comes before the last 0/none is disregarded
+        (("-debug=all", "-debug=none", "-debug=ipc"), {"ipc"}),
+        (("-debug=rpc", "-debug=none"), set()),
+        (("-debug", "-debugexclude=ipc"), {"http", "rpc"}),
+        (("-debug=ipc", "-debugexclude=ipc"), set()),
+        (("-debug=1", "-debugexclude=all"), set()),
+    ],
+)
+def test_debug_follows_bitcoinds_rules(argv: tuple[str, ...], enabled: set[str]) -> None:
+    settings = build(*argv)
+    assert {c for c in DEBUG_CATEGORIES if settings.debug_enabled(c)} == enabled
+
+
+def test_unknown_debug_category_is_a_warning() -> None:
+    # a bitcoin.conf shared with the node may name node categories; bitcoind itself would refuse them
+    warnings = build("-debug=net", "-debugexclude=mempool").warnings
+    assert any("Unsupported logging category -debug=net" in w for w in warnings)
+    assert any("Unsupported logging category -debugexclude=mempool" in w for w in warnings)
+    assert not any("logging category" in w for w in build("-debug=http", "-debug=0").warnings)
     assert not build("-noprinttoconsole").printtoconsole

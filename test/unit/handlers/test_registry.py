@@ -1,12 +1,18 @@
-"""What reaches Rpc.executeRpc: the original bytes, or, only where pycapnp cannot carry them, the same value."""
+"""What reaches Rpc.executeRpc: the original bytes, or, only where pycapnp cannot carry them, the same value;
+and which calls are long (a Thread of their own, no call timeout)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 
-from bitcoin_rpc_mp.handlers.registry import request_text
+from bitcoin_rpc_mp.handlers.registry import NodeExecutor, request_text
+from bitcoin_rpc_mp.ipc.capabilities import NodeCapabilities
+from bitcoin_rpc_mp.ipc.client import NodeClient
 from bitcoin_rpc_mp.jsonrpc.errors import RpcError
 from bitcoin_rpc_mp.jsonrpc.reader import read_json
+from bitcoin_rpc_mp.jsonrpc.request import Call, parse_request
 
 
 @pytest.mark.parametrize(
@@ -40,3 +46,47 @@ def test_text_that_cannot_be_utf8_is_refused_with_a_reason() -> None:
     with pytest.raises(RpcError) as info:
         request_text(b'{"method":"echo","params":["\xf5\x80\x80\x80"],"id":1}')
     assert info.value.code == -32600 and "not UTF-8" in info.value.message
+
+
+# -- long-running RPCs --------------------------------------------------------------------------------------------
+class FakeClient:
+    """A node with Rpc whose `execute_rpc` records whether it was asked for a long call."""
+
+    socket_path = "/tmp/node.sock"
+
+    def __init__(self) -> None:
+        self.capabilities = NodeCapabilities("pr29409", frozenset({"Rpc", "Mining", "Echo", "Chain"}), True)
+        self.calls: list[tuple[str, bool]] = []
+
+    async def execute_rpc(self, request: str, uri: str, user: str, *, long: bool = False) -> str:
+        self.calls.append((request, long))
+        return '{"result":null,"error":null,"id":1}'
+
+
+def call_of(method: str) -> tuple[Call, bytes]:
+    raw = b'{"method":"%s","params":[],"id":1}' % method.encode()
+    value = read_json(raw)
+    return parse_request(value, None), raw
+
+
+# the six that once ran on short Threads with a call timeout, because a second, shorter list was the one used
+@pytest.mark.parametrize(
+    "method",
+    ["scanblocks", "verifychain", "pruneblockchain", "importmulti", "gettxspendingprevout", "generate", "waitforblock"],
+)
+async def test_long_running_rpcs_get_a_long_call(method: str) -> None:
+    client = FakeClient()
+    executor = NodeExecutor(cast(NodeClient, client), native=False)
+    call, raw = call_of(method)
+    await executor.execute(call, raw, "u", "/")
+    assert client.calls == [(raw.decode(), True)]
+    # and a batch holding one is run element by element, so it cannot hold a short Thread
+    assert await executor.execute_batch([read_json(raw)], b"[" + raw + b"]", "u", "/") is None
+
+
+async def test_other_rpcs_get_a_short_call() -> None:
+    client = FakeClient()
+    executor = NodeExecutor(cast(NodeClient, client), native=False)
+    call, raw = call_of("getblockchaininfo")
+    await executor.execute(call, raw, "u", "/")
+    assert client.calls == [(raw.decode(), False)]

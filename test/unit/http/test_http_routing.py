@@ -1,5 +1,5 @@
-"""bitcoin_rpc_mp.http.routing and .errors: method/URI dispatch (compat spec §2 steps 1, 2, 4), wallet names,
-and the reply each HttpError implies."""
+"""bitcoin_rpc_mp.http.routing and .errors: method/URI dispatch (compat spec §2 steps 1, 2, 4) and the reply
+each HttpError implies."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from bitcoin_rpc_mp.http import errors
 from bitcoin_rpc_mp.http.events import Request, Response
-from bitcoin_rpc_mp.http.routing import route, route_method, route_path, url_decode, wallet_name
+from bitcoin_rpc_mp.http.routing import route, route_method, route_path
 
 NO_STORE = (("Cache-Control", "no-store"),)
 POST_ONLY = Response(405, (), b"JSONRPC server handles only POST requests")
@@ -44,41 +44,6 @@ def test_post_on_valid_uri_goes_on(target: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("target", "name"),
-    [
-        ("/wallet/", ""),
-        ("/wallet/w", "w"),
-        ("/wallet/a/b", "a/b"),
-        ("/wallet/a%2Fb", "a/b"),
-        ("/wallet/a%2fb", "a/b"),
-        ("/wallet/my%20wallet", "my wallet"),
-        ("/wallet/a+b", "a+b"),
-        ("/wallet/100%", "100%"),
-        ("/wallet/%4", "%4"),
-        ("/wallet/%41", "A"),
-        ("/wallet/%zz%4g", "%zz%4g"),
-        ("/wallet/%%41", "%A"),
-        ("/wallet/%C3%A9", "\xe9"),
-        ("/wallet/x?y=1", "x?y=1"),
-        ("/", None),
-        ("/wallet", None),
-        ("/foo/wallet/x", None),
-    ],
-)
-def test_wallet_name(target: str, name: str | None) -> None:
-    assert wallet_name(target) == name
-
-
-def test_wallet_name_keeps_non_utf8_bytes() -> None:
-    name = wallet_name("/wallet/%FF")
-    assert name is not None and name.encode("utf-8", "surrogateescape") == b"\xff"
-
-
-def test_url_decode_is_bytewise() -> None:
-    assert url_decode("%00%7f%80\xe9") == b"\x00\x7f\x80\xe9"
-
-
-@pytest.mark.parametrize(
     ("error", "response"),
     [
         (errors.BadRequest, Response(400, NO_STORE, b"")),
@@ -88,7 +53,7 @@ def test_url_decode_is_bytewise() -> None:
         (errors.MethodNotAllowed, Response(405, NO_STORE, b"")),
         (errors.PostOnly, POST_ONLY),
         (errors.PayloadTooLarge, Response(413, NO_STORE, b"")),
-        (errors.WorkQueueFull, Response(503, NO_STORE, b"Work queue depth exceeded")),
+        (errors.ServiceUnavailable, Response(503, NO_STORE, b"Work queue depth exceeded")),
     ],
 )
 def test_each_error_implies_its_reply(error: type[errors.HttpError], response: Response) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from bitcoin_rpc_mp.auth.whitelist import Whitelist
 from bitcoin_rpc_mp.jsonrpc.dispatch import Dispatcher, Outcome
 from bitcoin_rpc_mp.jsonrpc.errors import RpcError
 from bitcoin_rpc_mp.jsonrpc.reader import JsonValue
@@ -43,21 +44,9 @@ class FakeExecutor:
         return b"[]"
 
 
-class FakeWhitelist:
-    def __init__(self, lists: dict[str, set[str]] | None = None, default: bool | None = None) -> None:
-        self.lists = lists or {}
-        self.default = bool(self.lists) if default is None else default
-
-    def user_has_whitelist(self, user: str) -> bool:
-        return user in self.lists
-
-    def allowed(self, user: str, method: str) -> bool:
-        return method in self.lists.get(user, set())
-
-
 async def run(body: bytes, user: str = "u", executor: FakeExecutor | None = None,
-              whitelist: FakeWhitelist | None = None) -> tuple[int, bytes | None]:
-    dispatcher = Dispatcher(executor or FakeExecutor(), whitelist or FakeWhitelist())
+              whitelist: Whitelist | None = None) -> tuple[int, bytes | None]:
+    dispatcher = Dispatcher(executor or FakeExecutor(), whitelist or Whitelist.from_options([]))
     reply = await dispatcher.handle(body, user, "/")
     return reply.status, reply.body
 
@@ -124,7 +113,7 @@ async def test_first_duplicate_method_key_is_what_the_whitelist_sees() -> None:
     """The security case: alice may call getblockcount only; `stop` must never run although a second
     `method` key says getblockcount (the node would run the first key, `stop`)."""
     executor = FakeExecutor()
-    whitelist = FakeWhitelist({"alice": {"getblockcount"}})
+    whitelist = Whitelist.from_options(["alice:getblockcount"])
     status, body = await run(b'{"method":"stop","method":"getblockcount","id":1}', "alice", executor, whitelist)
     assert (status, body) == (403, None)
     assert executor.ran == []
@@ -133,7 +122,7 @@ async def test_first_duplicate_method_key_is_what_the_whitelist_sees() -> None:
 
 
 async def test_whitelist_rules() -> None:
-    wl = FakeWhitelist({"a": {"getblockcount", "getbestblockhash"}})
+    wl = Whitelist.from_options(["a:getblockcount,getbestblockhash"])
     ex = FakeExecutor()
     assert await run(b'{"method":"getblockcount","id":1}', "a", ex, wl) == (200, b'{"result":210,"error":null,"id":1}')
     assert await run(b'{"method":"getblockhash","id":1}', "a", ex, wl) == (403, None)
@@ -155,3 +144,12 @@ async def test_whitelist_rules() -> None:
         b'{"result":null,"error":{"code":-32600,"message":"Missing method"},"id":1}',
     )
     assert [m for m, _ in ex.ran] == ["getblockcount"], "nothing refused was executed"
+    # bitcoind checks a whitelisted user's batch element by element: the first failing check decides
+    assert (await run(b'[{"method":"getblockhash","id":1},1]', "a", ex, wl))[0] == 403
+    assert (await run(b'[1,{"method":"getblockhash","id":1}]', "a", ex, wl))[0] == 400
+
+
+async def test_whitelist_default_off_leaves_users_without_a_list_free() -> None:
+    wl = Whitelist.from_options(["a:getblockcount"], False)
+    assert (await run(b'{"method":"getblockhash","id":1}', "b", whitelist=wl))[0] == 404
+    assert (await run(b'{"method":"getblockhash","id":1}', "a", whitelist=wl))[0] == 403

@@ -1,9 +1,11 @@
 """jsonrpc/envelope.py: reply bytes and statuses (compat spec §4, §8), checked byte for byte against the
-captured §6 cases by composing reader + request + envelope the way bitcoind's handler does."""
+captured §6 cases through the real dispatcher (`jsonrpc.dispatch.Dispatcher`) with a fake node."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "data"))
 import compat_cases as cc
 
+from bitcoin_rpc_mp.auth.whitelist import Whitelist
+from bitcoin_rpc_mp.jsonrpc.dispatch import Dispatcher, Outcome
 from bitcoin_rpc_mp.jsonrpc.envelope import (
     batch_reply,
     error_code_of_reply,
@@ -19,13 +23,12 @@ from bitcoin_rpc_mp.jsonrpc.envelope import (
     legacy_http_status,
     parse_error_reply,
     result_reply,
-    result_reply_value,
     rpc_error_reply,
     top_level_error_reply,
 )
 from bitcoin_rpc_mp.jsonrpc.errors import RpcError, RpcErrorCode
-from bitcoin_rpc_mp.jsonrpc.reader import JsonNumber, JsonObject, JsonParseError, read_json_spans
-from bitcoin_rpc_mp.jsonrpc.request import BatchState, Call, RequestParseError, parse_request
+from bitcoin_rpc_mp.jsonrpc.reader import JsonNumber, JsonObject, JsonValue
+from bitcoin_rpc_mp.jsonrpc.request import Call
 
 ONE = JsonNumber("1")
 
@@ -53,9 +56,6 @@ def test_ids_and_results_are_written_as_univalue_does() -> None:
     assert result_reply(b"210", True, obj_id, 1) == b'{"result":210,"error":null,"id":{"a":[1,true,null]}}'
     assert result_reply(b"1", True, JsonNumber("1.50"), 1).endswith(b',"id":1.50}')
     assert result_reply(b"1", True, 'a"/\u00e9', 1).endswith(b',"id":"a\\"/\xc3\xa9"}')
-    assert result_reply_value(["\x7f", JsonNumber("-0")], True, "x", 2) == (
-        b'{"jsonrpc":"2.0","result":["\\u007f",-0],"id":"x"}'
-    )
 
 
 def test_error_messages_are_escaped() -> None:
@@ -107,55 +107,26 @@ def test_error_code_of_reply(reply: bytes | str, code: int | None) -> None:
     assert error_code_of_reply(reply) == code
 
 
-# -- composed against bitcoind's captured replies ---------------------------------------------------------
-def fake_execute(call: Call) -> bytes | RpcError:
-    """Stand-in for method execution on the captured node (height 210)."""
-    if call.method == "getblockcount":
-        return b"210"
-    return RpcError(RpcErrorCode.RPC_METHOD_NOT_FOUND, "Method not found")
+# -- through the dispatcher, against bitcoind's captured replies -------------------------------------------
+class CapturedNode:
+    """The captured node (height 210) as the dispatcher's executor: getblockcount, else -32601."""
+
+    async def execute(self, call: Call, raw: bytes, user: str, uri: str) -> Outcome:
+        if call.method == "getblockcount":
+            return Outcome(result=b"210")
+        return Outcome(error=RpcError(RpcErrorCode.RPC_METHOD_NOT_FOUND, "Method not found"))
+
+    async def execute_batch(self, calls: Sequence[JsonValue], raw: bytes, user: str, uri: str) -> bytes | None:
+        return None
+
+
+DISPATCHER = Dispatcher(CapturedNode(), Whitelist.from_options([]))
 
 
 def handle(body: bytes) -> tuple[int, bytes | None]:
-    """bitcoind's HTTPReq_JSONRPC after auth, without whitelists, built from this package's pieces."""
-    try:
-        value, _ = read_json_spans(body)
-    except JsonParseError:
-        return 500, parse_error_reply()
-    if isinstance(value, JsonObject):
-        try:
-            call = parse_request(value, None)
-        except RequestParseError as exc:
-            return legacy_http_status(exc.code), error_reply(
-                exc.code, exc.message, exc.id_present, exc.id, exc.version
-            )
-        outcome = fake_execute(call)
-        if call.is_notification:
-            return 204, None
-        if isinstance(outcome, RpcError):
-            status = 200 if call.version == 2 else legacy_http_status(outcome.code)
-            return status, rpc_error_reply(outcome, call.id_present, call.id, call.version)
-        return 200, result_reply(outcome, call.id_present, call.id, call.version)
-    if isinstance(value, list):
-        state = BatchState()
-        parts: list[bytes] = []
-        for item in value:
-            try:
-                call = parse_request(item, state)
-            except RequestParseError as exc:
-                if not exc.is_notification:
-                    parts.append(error_reply(exc.code, exc.message, exc.id_present, exc.id, exc.version))
-                continue
-            outcome = fake_execute(call)
-            if call.is_notification:
-                continue
-            if isinstance(outcome, RpcError):
-                parts.append(rpc_error_reply(outcome, call.id_present, call.id, call.version))
-            else:
-                parts.append(result_reply(outcome, call.id_present, call.id, call.version))
-        if value and not parts:
-            return 204, None
-        return 200, batch_reply(parts)
-    return 500, top_level_error_reply()
+    """bitcoind's HTTPReq_JSONRPC after auth, without whitelists."""
+    reply = asyncio.run(DISPATCHER.handle(body, "u", "/"))
+    return reply.status, reply.body
 
 
 COMPOSED_CASES = [
