@@ -4,6 +4,9 @@
 #   ./build.sh check                ruff and mypy only
 #   ./build.sh run [ARGS]           install, then serve (no --socket/-ipcconnect: starts the stand-in node)
 #   ./build.sh install              install only
+# Needs Python >= 3.11 with its venv module and internet access to PyPI; as root on Debian/Ubuntu it installs
+# python3, python3-venv and python3-dev with apt-get when they are missing. Runs at the same time in one
+# checkout wait for each other's install (flock on .build.lock).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -49,14 +52,28 @@ ensure_venv() {
     fi
 }
 
+lock_install() {
+    # Two first runs at once would both create .venv and upgrade pip inside it; the second waits here instead.
+    # The descriptor stays open (and the lock held) until this script, or what it execs, ends.
+    if command -v flock >/dev/null 2>&1; then
+        exec 9>"$ROOT/.build.lock"
+        if ! flock -n 9; then
+            log "another ./build.sh is installing into .venv; waiting for it"
+            flock 9
+        fi
+    fi
+}
+
 install() {
     # $1: extras ("" for the server alone). A stamp per extras set records the pyproject.toml it installed;
     # the test install (a superset) also satisfies `run`.
     local extras="$1" want stamp
+    lock_install
     ensure_venv
     want=$(sha256sum pyproject.toml | cut -c1-16)
     for stamp in "$VENV/.installed-$extras" "$VENV/.installed-test,bench"; do
         if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+            unlock_install
             return 0
         fi
     done
@@ -70,6 +87,12 @@ install() {
         exit 1
     fi
     echo "$want" >"$VENV/.installed-$extras"
+    unlock_install
+}
+
+unlock_install() {
+    # release before the long part (tests, the server): later runs only need the install to be finished
+    if command -v flock >/dev/null 2>&1; then flock -u 9; exec 9>&-; fi
 }
 
 check() {

@@ -286,10 +286,16 @@ async def _main(settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        watcher = None
+        if running.standin is not None:
+            # The demo is one process, as bitcoind is: `stop` ends the stand-in node and with it everything.
+            watcher = loop.create_task(_stop_with(running.standin.stopped, stop), name="stop with the stand-in")
         endpoints = ", ".join(f"{host}:{port}" for host, port in running.server.bound)
         log.info("bitcoin-rpc-mp serving JSON-RPC on %s", endpoints)
         tune_gc()
         await stop.wait()
+        if watcher is not None:
+            watcher.cancel()
         log.info("shutting down")
         try:
             await asyncio.wait_for(running.aclose(), SHUTDOWN_TIMEOUT_S)
@@ -301,6 +307,12 @@ async def _main(settings: Settings) -> int:
             logging.shutdown()
             os._exit(0)
     return 0
+
+
+async def _stop_with(stopped: asyncio.Event, stop: asyncio.Event) -> None:
+    await stopped.wait()
+    log.info("the stand-in node stopped (stop RPC): shutting down")
+    stop.set()
 
 
 def tune_gc(gen0_threshold: int = GC_GEN0_THRESHOLD) -> None:

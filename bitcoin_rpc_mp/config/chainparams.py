@@ -13,6 +13,7 @@ __all__ = [
     "CHAIN_NAMES",
     "CHAIN_SWITCHES",
     "COOKIE_FILENAME",
+    "STANDIN_CHAIN",
     "ChainParams",
     "chain_params",
     "default_cookie_path",
@@ -41,6 +42,9 @@ _PARAMS: dict[str, ChainParams] = {
 
 # in the order bitcoind's help lists them
 CHAIN_NAMES: tuple[str, ...] = tuple(_PARAMS)
+
+# the chain of the stand-in node that the demo (no -ipcconnect) starts: the default chain when none is given
+STANDIN_CHAIN = "regtest"
 
 # the switches that select a chain (-regtest, …) → the chain, in the order GetChainArg tests them
 CHAIN_SWITCHES: dict[str, str] = {"regtest": "regtest", "signet": "signet", "testnet": "test", "testnet4": "testnet4"}

@@ -33,7 +33,14 @@ from typing import Protocol
 
 from ..ipc.capabilities import VARIANTS
 from .argv import DEBUG_CATEGORIES, OPTIONS, ConfigError, SettingValue, interpret_bool, parse_argv
-from .chainparams import CHAIN_NAMES, CHAIN_SWITCHES, chain_params, default_cookie_path, net_datadir
+from .chainparams import (
+    CHAIN_NAMES,
+    CHAIN_SWITCHES,
+    STANDIN_CHAIN,
+    chain_params,
+    default_cookie_path,
+    net_datadir,
+)
 from .conffile import ConfFile, parse_conf
 
 __all__ = [
@@ -531,6 +538,16 @@ def build_settings(
     datadir = _datadir(store, environ, cwd_path, files, prefix="Error reading configuration file: ")
 
     chain = _select_chain(store)
+    if chain is None:
+        # None given: main, except for the demo (no node socket), whose stand-in node has a regtest chain and
+        # is served as a regtest node would be (port 18443, cookie in <datadir>/regtest)
+        store.network = "main"
+        chain = "main" if store.get_setting("ipcconnect") is not None else STANDIN_CHAIN
+    elif chain != STANDIN_CHAIN and store.get_setting("ipcconnect") is None:
+        warnings.append(
+            f"No -ipcconnect: the stand-in node started instead has a {STANDIN_CHAIN} chain, served here with "
+            f"{chain}'s port and data directory."
+        )
     store.network = chain
     if parsed.loose_tokens:
         raise ConfigError(
@@ -684,8 +701,8 @@ def _datadir(
     return Path(home or "/") / ".bitcoin"
 
 
-def _select_chain(store: _Store) -> str:
-    """ArgsManager::GetChainArg: at most one of -regtest/-signet/-testnet/-testnet4/-chain."""
+def _select_chain(store: _Store) -> str | None:
+    """ArgsManager::GetChainArg: at most one of -regtest/-signet/-testnet/-testnet4/-chain; None when none."""
 
     def flag(name: str) -> bool:
         value = store.get_setting(name, chain_type=True)
@@ -708,7 +725,7 @@ def _select_chain(store: _Store) -> str:
     for chain, selected in flags.items():
         if selected:
             return chain
-    return "main"
+    return None
 
 
 def _resolve_socket(value: SettingValue, netdir: Path, cwd: Path) -> str:

@@ -283,6 +283,12 @@ class RegtestChain:
                 step *= 2
         return hashes
 
+    def tips(self) -> list[Block]:
+        """Every known block that no known block builds on: the active tip and the tips of abandoned
+        branches."""
+        parents = {block.prev_hash for block in self._by_hash.values()}
+        return [block for block in self._by_hash.values() if block.hash not in parents]
+
     def mature_balance(self) -> int:
         """Sum of subsidies of coinbases at heights 1..tip-100 (a wallet owning every mined coinbase)."""
         return sum(block_subsidy(h) for h in range(1, self.height - COINBASE_MATURITY + 1))

@@ -34,9 +34,13 @@ class Arg:
         return f'"{self.name}"' if self.type in ("STR", "STR_HEX") else self.name
 
     def describe(self) -> str:
-        type_name = {"STR": "string", "STR_HEX": "string", "NUM": "numeric", "BOOL": "boolean", "ARR": "json array"}[
-            self.type
-        ]
+        type_name = {
+            "STR": "string",
+            "STR_HEX": "string",
+            "NUM": "numeric",
+            "BOOL": "boolean",
+            "ARR": "json array",
+        }[self.type]
         if self.fallback == "required":
             extra = ", required"
         elif self.fallback == "omitted":
@@ -83,8 +87,12 @@ class Result:
             "NUM_TIME": "numeric",
             "BOOL": "boolean",
         }
-        if self.type in simple:
-            out.append((pad + key + simple[self.type] + sep, desc % kinds[self.type]))
+        if self.type == "ELISION":  # "...": more members described elsewhere
+            out.append((pad + "..." + sep, self.description))
+        elif self.type in simple:
+            lines = (desc % kinds[self.type]).split("\n")
+            out.append((pad + key + simple[self.type] + sep, lines[0]))
+            out.extend(("", line) for line in lines[1:])  # a description's further lines, in its column
         elif self.type == "ARR":
             out.append((pad + key + "[", desc % "json array"))
             for r in self.inner:
@@ -95,15 +103,27 @@ class Result:
             out.append((pad + key + "{", desc % "json object"))
             for r in self.inner:
                 r.sections(out, "obj", indent + 2)
-            last_left, last_right = out[-1]
-            out[-1] = (last_left[:-1], last_right)  # no comma after the last member
+            last = max(i for i, (left, _) in enumerate(out) if left)  # past a description's further lines
+            out[last] = (_NoComma(out[last][0][:-1]), out[last][1])  # no comma after the last member
+            out.append((pad + "}" + sep, ""))
+        elif self.type == "OBJ_DYN":  # keys chosen at run time: one member shown, then "..."
+            out.append((pad + key + "{", desc % "json object"))
+            for r in self.inner:
+                r.sections(out, "obj", indent + 2)
+            out.append((pad + "  ...", ""))
             out.append((pad + "}" + sep, ""))
         else:  # pragma: no cover - only the types above are declared here
             raise ValueError(self.type)
 
 
+class _NoComma(str):
+    """The line of an object's last member, its comma dropped: bitcoind sized the column with the comma."""
+
+    __slots__ = ()
+
+
 def _render_sections(sections: list[tuple[str, str]]) -> str:
-    width = max((len(left) for left, _ in sections), default=0) + 4
+    width = max((len(left) + isinstance(left, _NoComma) for left, _ in sections), default=0) + 4
     lines = []
     for left, right in sections:
         lines.append(left if not right else left.ljust(width) + right)
@@ -188,9 +208,362 @@ _ECHO_DESCRIPTION = (
 _ECHO_ARGS = tuple(Arg(f"arg{i}", "STR", "omitted") for i in range(10))
 _HASH_EXAMPLE = '"00000000c937983704a73af28acdec37b049d214adbda81d7e2a3dd146f6ed09"'
 
+
+# -- the read-only calls the demo answers besides the above (getblock verbosity 1, getblockchaininfo, …) --------
+def _hex(key: str, description: str, optional: bool = False) -> Result:
+    return Result("STR_HEX", key, description, optional=optional)
+
+
+def _num(key: str, description: str, optional: bool = False) -> Result:
+    return Result("NUM", key, description, optional=optional)
+
+
+def _str(key: str, description: str, optional: bool = False) -> Result:
+    return Result("STR", key, description, optional=optional)
+
+
+def _bool(key: str, description: str, optional: bool = False) -> Result:
+    return Result("BOOL", key, description, optional=optional)
+
+
+def _etc(description: str) -> Result:
+    """`...`: members described elsewhere."""
+    return Result("ELISION", description=description)
+
+
+def _obj(key: str, *inner: Result) -> Result:
+    return Result("OBJ", key, inner=inner)
+
+
+def _arr(key: str, *inner: Result) -> Result:
+    return Result("ARR", key, inner=inner)
+
+
+_WARNINGS = Result(
+    "ARR",
+    "warnings",
+    "any network and blockchain warnings (run with `-deprecatedrpc=warnings` to return the latest warning as a "
+    "single string)",
+    inner=(_str("", "warning"),),
+)
+_SCRIPT_TYPES = (
+    "nonstandard, anchor, pubkey, pubkeyhash, scripthash, multisig, nulldata, witness_v0_scripthash, "
+    "witness_v0_keyhash, witness_v1_taproot, witness_unknown"
+)
+_GETBLOCK_VERBOSE_RESULTS = (
+    Result(
+        "OBJ",
+        cond="for verbosity = 1",
+        inner=(
+            _hex("hash", "the block hash (same as provided)"),
+            _num("confirmations", "The number of confirmations, or -1 if the block is not on the main chain"),
+            _num("size", "The block size"),
+            _num("strippedsize", "The block size excluding witness data"),
+            _num("weight", "The block weight as defined in BIP 141"),
+            Result(
+                "OBJ",
+                "coinbase_tx",
+                "Coinbase transaction metadata",
+                inner=(
+                    _num("version", "The coinbase transaction version"),
+                    _num("locktime", "The coinbase transaction's locktime (nLockTime)"),
+                    _num("sequence", "The coinbase input's sequence number (nSequence)"),
+                    _hex("coinbase", "The coinbase input's script"),
+                    _hex(
+                        "witness",
+                        "The coinbase input's first (and only) witness stack element, if present",
+                        True,
+                    ),
+                ),
+            ),
+            _num("height", "The block height or index"),
+            _num("version", "The block version"),
+            _hex("versionHex", "The block version formatted in hexadecimal"),
+            _hex("merkleroot", "The merkle root"),
+            Result("ARR", "tx", "The transaction ids", inner=(_hex("", "The transaction id"),)),
+            Result("NUM_TIME", "time", "The block time expressed in " + UNIX_EPOCH_TIME),
+            Result("NUM_TIME", "mediantime", "The median block time expressed in " + UNIX_EPOCH_TIME),
+            _num("nonce", "The nonce"),
+            _hex("bits", "nBits: compact representation of the block difficulty target"),
+            _hex("target", "The difficulty target"),
+            _num("difficulty", "The difficulty"),
+            _hex(
+                "chainwork",
+                "Expected number of hashes required to produce the chain up to this block (in hex)",
+            ),
+            _num("nTx", "The number of transactions in the block"),
+            _hex("previousblockhash", "The hash of the previous block (if available)", True),
+            _hex("nextblockhash", "The hash of the next block (if available)", True),
+        ),
+    ),
+    Result(
+        "OBJ",
+        cond="for verbosity = 2",
+        inner=(
+            _etc("Same output as verbosity = 1"),
+            _arr(
+                "tx",
+                _obj(
+                    "",
+                    _etc(
+                        'The transactions in the format of the getrawtransaction RPC. Different from verbosity = 1 "tx" result'
+                    ),
+                    _num(
+                        "fee",
+                        f"The transaction fee in {CURRENCY_UNIT}, omitted if block undo data is not available",
+                        True,
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Result(
+        "OBJ",
+        cond="for verbosity = 3",
+        inner=(
+            _etc("Same output as verbosity = 2"),
+            _arr(
+                "tx",
+                _obj(
+                    "",
+                    _arr(
+                        "vin",
+                        _obj(
+                            "",
+                            _etc("The same output as verbosity = 2"),
+                            Result(
+                                "OBJ",
+                                "prevout",
+                                "(Only if undo information is available)",
+                                optional=True,
+                                inner=(
+                                    _bool("generated", "Coinbase or not"),
+                                    _num("height", "The height of the prevout"),
+                                    Result("STR_AMOUNT", "value", "The value in " + CURRENCY_UNIT),
+                                    _obj(
+                                        "scriptPubKey",
+                                        _str("asm", "Disassembly of the output script"),
+                                        _str("desc", "Inferred descriptor for the output"),
+                                        _hex("hex", "The raw output script bytes, hex-encoded"),
+                                        _str(
+                                            "address",
+                                            "The Bitcoin address (only if a well-defined address exists)",
+                                            True,
+                                        ),
+                                        _str("type", f"The type (one of: {_SCRIPT_TYPES})"),
+                                    ),
+                                ),
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+        ),
+    ),
+)
+
+_NETWORK_NAMES = "ipv4, ipv6, onion, i2p, cjdns"
+_CHAIN_TIP_STATUS = (
+    'status of the chain, "active" for the main chain\n'
+    "Possible values for status:\n"
+    '1.  "invalid"               This branch contains at least one invalid block\n'
+    '2.  "headers-only"          Not all blocks for this branch are available, but the headers are valid\n'
+    '3.  "valid-headers"         All blocks are available for this branch, but they were never fully validated\n'
+    '4.  "valid-fork"            This branch is not part of the active chain, but is fully validated\n'
+    '5.  "active"                This is the tip of the active main chain, which is certainly valid'
+)
+
+
+def _no_args(name: str, category: str, description: str, result: Result) -> Method:
+    """A method without arguments, with bitcoind's two examples."""
+    return Method(name, category, description, results=(result,), examples=_cli_rpc(name))
+
+
+_READONLY_METHODS = (
+    _no_args(
+        "getblockchaininfo",
+        "blockchain",
+        "Returns an object containing various state info regarding blockchain processing.\n",
+        _obj(
+            "",
+            _str("chain", "current network name (main, test, testnet4, signet, regtest)"),
+            _num(
+                "blocks", "the height of the most-work fully-validated chain. The genesis block has height 0"
+            ),
+            _num("headers", "the current number of headers we have validated"),
+            _str("bestblockhash", "the hash of the currently best block"),
+            _hex("bits", "nBits: compact representation of the block difficulty target"),
+            _hex("target", "the difficulty target"),
+            _num("difficulty", "the current difficulty"),
+            Result("NUM_TIME", "time", "the block time expressed in " + UNIX_EPOCH_TIME),
+            Result("NUM_TIME", "mediantime", "the median block time expressed in " + UNIX_EPOCH_TIME),
+            _num("verificationprogress", "estimate of verification progress [0..1]"),
+            _bool(
+                "initialblockdownload",
+                "(debug information) estimate of whether this node is in Initial Block Download mode",
+            ),
+            Result(
+                "OBJ",
+                "backgroundvalidation",
+                "state info regarding background validation process",
+                optional=True,
+                inner=(
+                    _num(
+                        "snapshotheight",
+                        "the height of the snapshot block. Background validation verifies the chain from "
+                        "genesis up to this height",
+                    ),
+                    _num(
+                        "blocks",
+                        "the height of the most-work background fully-validated chain. The genesis block "
+                        "has height 0",
+                    ),
+                    _str("bestblockhash", "the hash of the currently best block validated in the background"),
+                    Result("NUM_TIME", "mediantime", "the median block time expressed in " + UNIX_EPOCH_TIME),
+                    _num("verificationprogress", "estimate of background verification progress [0..1]"),
+                    _hex("chainwork", "total amount of work in background validated chain, in hexadecimal"),
+                ),
+            ),
+            _hex("chainwork", "total amount of work in active chain, in hexadecimal"),
+            _num("size_on_disk", "the estimated size of the block and undo files on disk"),
+            _bool("pruned", "if the blocks are subject to pruning"),
+            _num(
+                "pruneheight",
+                "the first block unpruned, all previous blocks were pruned (only present if pruning is "
+                "enabled)",
+                True,
+            ),
+            _bool(
+                "automatic_pruning",
+                "whether automatic pruning is enabled (only present if pruning is enabled)",
+                True,
+            ),
+            _num(
+                "prune_target_size",
+                "the target size used by pruning (only present if automatic pruning is enabled)",
+                True,
+            ),
+            _hex(
+                "signet_challenge",
+                "the block challenge (aka. block script), in hexadecimal (only present if the current "
+                "network is a signet)",
+                True,
+            ),
+            _WARNINGS,
+        ),
+    ),
+    _no_args(
+        "getchaintips",
+        "blockchain",
+        "Return information about all known tips in the block tree, including the main chain as well as orphaned "
+        "branches.\n",
+        _arr(
+            "",
+            _obj(
+                "",
+                _num("height", "height of the chain tip"),
+                _hex("hash", "block hash of the tip"),
+                _num(
+                    "branchlen",
+                    "zero for main chain, otherwise length of branch connecting the tip to the main chain",
+                ),
+                _str("status", _CHAIN_TIP_STATUS),
+            ),
+        ),
+    ),
+    _no_args(
+        "getdifficulty",
+        "blockchain",
+        "\nReturns the proof-of-work difficulty as a multiple of the minimum difficulty.\n",
+        Result("NUM", description="the proof-of-work difficulty as a multiple of the minimum difficulty."),
+    ),
+    _no_args(
+        "getnetworkinfo",
+        "network",
+        "Returns an object containing various state info regarding P2P networking.\n",
+        _obj(
+            "",
+            _num("version", "the server version"),
+            _str("subversion", "the server subversion string"),
+            _num("protocolversion", "the protocol version"),
+            _hex("localservices", "the services we offer to the network"),
+            Result(
+                "ARR",
+                "localservicesnames",
+                "the services we offer to the network, in human-readable form",
+                inner=(_str("SERVICE_NAME", "the service name"),),
+            ),
+            _bool("localrelay", "true if transaction relay is requested from peers"),
+            _num("timeoffset", "the time offset"),
+            _num(
+                "tx_send_rate",
+                "configured target for maximum number of transactions per second to send to inbound peers",
+            ),
+            Result(
+                "OBJ_DYN",
+                "inv_buckets",
+                inner=(
+                    Result(
+                        "OBJ",
+                        "inbound/outbound",
+                        "connection direction",
+                        inner=(
+                            _num("backlog", "number of queued txs to announce"),
+                            _num("count_tok", "tokens available to be consumed per-transaction"),
+                            _num("size_tok", "tokens available to be consumed per-byte"),
+                        ),
+                    ),
+                ),
+            ),
+            _num("connections", "the total number of connections"),
+            _num("connections_in", "the number of inbound connections"),
+            _num("connections_out", "the number of outbound connections"),
+            _bool("networkactive", "whether p2p networking is enabled"),
+            Result(
+                "ARR",
+                "networks",
+                "information per network",
+                inner=(
+                    _obj(
+                        "",
+                        _str("name", f"network ({_NETWORK_NAMES})"),
+                        _bool("limited", "is the network limited using -onlynet?"),
+                        _bool("reachable", "is the network reachable?"),
+                        _str(
+                            "proxy",
+                            '("host:port") the proxy that is used for this network, or empty if none',
+                        ),
+                        _bool("proxy_randomize_credentials", "Whether randomized credentials are used"),
+                    ),
+                ),
+            ),
+            _num("relayfee", "minimum relay fee rate for transactions in " + CURRENCY_UNIT + "/kvB"),
+            _num(
+                "incrementalfee",
+                "minimum fee rate increment for mempool limiting or replacement in " + CURRENCY_UNIT + "/kvB",
+            ),
+            Result(
+                "ARR",
+                "localaddresses",
+                "list of local addresses",
+                inner=(
+                    _obj(
+                        "",
+                        _str("address", "network address"),
+                        _num("port", "network port"),
+                        _num("score", "relative score"),
+                    ),
+                ),
+            ),
+            _WARNINGS,
+        ),
+    ),
+)
+
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
+        *_READONLY_METHODS,
         Method(
             "getbestblockhash",
             "blockchain",
@@ -224,13 +597,22 @@ METHODS: dict[str, Method] = {
             "blocks in the current best chain).\n",
             args=(
                 Arg("blockhash", "STR_HEX", "required", "The block hash"),
-                Arg("verbosity", "NUM", "default=1", "0 for hex-encoded data, 1 for a JSON object, 2 for JSON "
+                Arg(
+                    "verbosity",
+                    "NUM",
+                    "default=1",
+                    "0 for hex-encoded data, 1 for a JSON object, 2 for JSON "
                     "object with transaction data, and 3 for JSON object with transaction data including prevout "
-                    "information for inputs"),
+                    "information for inputs",
+                ),
             ),
             results=(
-                Result("STR_HEX", cond="for verbosity = 0",
-                       description="A string that is serialized, hex-encoded data for block 'hash'"),
+                Result(
+                    "STR_HEX",
+                    cond="for verbosity = 0",
+                    description="A string that is serialized, hex-encoded data for block 'hash'",
+                ),
+                *_GETBLOCK_VERBOSE_RESULTS,
             ),
             examples=_cli_rpc("getblock", _HASH_EXAMPLE),
         ),
@@ -380,10 +762,16 @@ METHODS: dict[str, Method] = {
                 Arg("hash_or_height", "NUM", "required", "The block hash or height of the target block"),
                 Arg("stats", "ARR", "default=all values", "Values to plot (see result below)"),
             ),
-            results=(Result("OBJ", description="The stand-in computes avgfee, blockhash, height, subsidy, "
-                            "time, totalfee and txs only"),),
-            examples=_cli_rpc("getblockstats", '1000 \'["minfeerate","avgfeerate"]\'',
-                              '1000, ["minfeerate","avgfeerate"]'),
+            results=(
+                Result(
+                    "OBJ",
+                    description="The stand-in computes avgfee, blockhash, height, subsidy, "
+                    "time, totalfee and txs only",
+                ),
+            ),
+            examples=_cli_rpc(
+                "getblockstats", '1000 \'["minfeerate","avgfeerate"]\'', '1000, ["minfeerate","avgfeerate"]'
+            ),
         ),
         Method(
             "listwallets",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeAlias
 
 from bitcoin_rpc_mp.standin import replies
-from bitcoin_rpc_mp.standin.chain import RegtestChain
+from bitcoin_rpc_mp.standin.chain import Block, RegtestChain, compact_size
 
 
 @dataclass(frozen=True)
@@ -490,7 +490,9 @@ class RpcExecutor:
             raise RpcError(*replies.BLOCK_NOT_FOUND)
         if verbosity <= 0:
             return block.serialize().hex()
-        raise RpcError(-1, "getblock verbosity >= 1 is not implemented by the stand-in (a test double)")
+        if verbosity == 1:
+            return block_json(self.node.chain, block)
+        raise RpcError(-1, "getblock verbosity >= 2 is not implemented by the stand-in (a test double)")
 
     def getblockheader(self, args: list[Json], uri: str) -> Json:
         block_hash = _parse_hash(args[0], "hash")
@@ -500,33 +502,7 @@ class RpcExecutor:
             raise RpcError(*replies.BLOCK_NOT_FOUND)
         if verbose is not True:
             return block.header().hex()
-        chain = self.node.chain
-        nxt = chain.next_in_active_chain(block)
-        confirmations = chain.height - block.height + 1 if chain.in_active_chain(block) else -1
-        target = (block.bits & 0x7FFFFF) << (8 * ((block.bits >> 24) - 3))
-        out = Obj(
-            [
-                ("hash", block.hash_hex),
-                ("confirmations", Num(str(confirmations))),
-                ("height", Num(str(block.height))),
-                ("version", Num(str(block.version))),
-                ("versionHex", f"{block.version:08x}"),
-                ("merkleroot", block.merkle[::-1].hex()),
-                ("time", Num(str(block.time))),
-                ("mediantime", Num(str(block.mtp))),
-                ("nonce", Num(str(block.nonce))),
-                ("bits", f"{block.bits:08x}"),
-                ("target", f"{target:064x}"),
-                ("difficulty", Num(_difficulty(block.bits))),
-                ("chainwork", f"{2 * (block.height + 1):064x}"),  # regtest: each block's proof is 2
-                ("nTx", Num(str(len(block.transactions)))),
-            ]
-        )
-        if block.height > 0:
-            out.append(("previousblockhash", block.prev_hash[::-1].hex()))
-        if nxt is not None:
-            out.append(("nextblockhash", nxt.hash_hex))
-        return out
+        return header_json(self.node.chain, block)
 
     def echo(self, args: list[Json], uri: str) -> Json:
         return args
@@ -596,7 +572,188 @@ class RpcExecutor:
         return amount(self.node.chain.mature_balance())
 
 
+    # -- the demo's read-only calls (block_json and the like below) ----------------------------------
+    def getblockchaininfo(self, args: list[Json], uri: str) -> Json:
+        return blockchain_info(self.node.chain, time.time())
+
+    def getchaintips(self, args: list[Json], uri: str) -> Json:
+        return chain_tips(self.node.chain)
+
+    def getdifficulty(self, args: list[Json], uri: str) -> Json:
+        return Num(_difficulty(self.node.chain.tip.bits))
+
+    def getnetworkinfo(self, args: list[Json], uri: str) -> Json:
+        return network_info()
+
+
 REGTEST_HALVING_INTERVAL = 150
+MAX_TIP_AGE_S = 24 * 60 * 60  # bitcoind's DEFAULT_MAX_TIP_AGE: an older tip means initial block download
+UNDO_RECORD_SIZE = 8 + 1 + 32  # rev*.dat per coinbase-only block: magic and size, no undo entries, checksum
+
+
+def _target(bits: int) -> str:
+    return f"{(bits & 0x7FFFFF) << (8 * ((bits >> 24) - 3)):064x}"
+
+
+def _chainwork(block: Block) -> str:
+    return f"{2 * (block.height + 1):064x}"  # regtest: each block's proof is 2
+
+
+def header_json(chain: RegtestChain, block: Block) -> Obj:
+    """getblockheader's verbose object (bitcoind's blockheaderToJSON), members in its order."""
+    nxt = chain.next_in_active_chain(block)
+    confirmations = chain.height - block.height + 1 if chain.in_active_chain(block) else -1
+    out = Obj(
+        [
+            ("hash", block.hash_hex),
+            ("confirmations", Num(str(confirmations))),
+            ("height", Num(str(block.height))),
+            ("version", Num(str(block.version))),
+            ("versionHex", f"{block.version:08x}"),
+            ("merkleroot", block.merkle[::-1].hex()),
+            ("time", Num(str(block.time))),
+            ("mediantime", Num(str(block.mtp))),
+            ("nonce", Num(str(block.nonce))),
+            ("bits", f"{block.bits:08x}"),
+            ("target", _target(block.bits)),
+            ("difficulty", Num(_difficulty(block.bits))),
+            ("chainwork", _chainwork(block)),
+            ("nTx", Num(str(len(block.transactions)))),
+        ]
+    )
+    if block.height > 0:
+        out.append(("previousblockhash", block.prev_hash[::-1].hex()))
+    if nxt is not None:
+        out.append(("nextblockhash", nxt.hash_hex))
+    return out
+
+
+def _stripped_size(block: Block) -> int:
+    body = b"".join(tx.serialize(with_witness=False) for tx in block.transactions)
+    return len(block.header()) + len(compact_size(len(block.transactions))) + len(body)
+
+
+def block_json(chain: RegtestChain, block: Block) -> Obj:
+    """getblock at verbosity 1 (bitcoind's blockToJSON with transaction ids)."""
+    out = header_json(chain, block)
+    stripped = _stripped_size(block)
+    size = len(block.serialize())
+    out.append(("strippedsize", Num(str(stripped))))
+    out.append(("size", Num(str(size))))
+    out.append(("weight", Num(str(3 * stripped + size))))
+    coinbase = block.transactions[0]
+    _, _, script_sig, sequence = coinbase.inputs[0]
+    coinbase_obj = Obj(
+        [
+            ("version", Num(str(coinbase.version))),
+            ("locktime", Num(str(coinbase.lock_time))),
+            ("sequence", Num(str(sequence))),
+            ("coinbase", script_sig.hex()),
+        ]
+    )
+    if coinbase.witnesses and coinbase.witnesses[0]:
+        coinbase_obj.append(("witness", coinbase.witnesses[0][0].hex()))
+    out.append(("coinbase_tx", coinbase_obj))
+    out.append(("tx", [tx.txid[::-1].hex() for tx in block.transactions]))
+    return out
+
+
+def blockchain_info(chain: RegtestChain, now: float) -> Obj:
+    """getblockchaininfo of a regtest node holding `chain`, unpruned, with no warnings."""
+    tip = chain.tip
+    blocks = [b for b in (chain.at_height(h) for h in range(chain.height + 1)) if b is not None]
+    size_on_disk = sum(8 + len(b.serialize()) for b in blocks) + UNDO_RECORD_SIZE * (len(blocks) - 1)
+    return Obj(
+        [
+            ("chain", "regtest"),
+            ("blocks", Num(str(chain.height))),
+            ("headers", Num(str(chain.height))),
+            ("bestblockhash", tip.hash_hex),
+            ("bits", f"{tip.bits:08x}"),
+            ("target", _target(tip.bits)),
+            ("difficulty", Num(_difficulty(tip.bits))),
+            ("time", Num(str(tip.time))),
+            ("mediantime", Num(str(tip.mtp))),
+            ("verificationprogress", Num("1")),  # regtest has no chain tx statistics: all counted as done
+            ("initialblockdownload", tip.time < now - MAX_TIP_AGE_S),
+            ("chainwork", _chainwork(tip)),
+            ("size_on_disk", Num(str(size_on_disk))),
+            ("pruned", False),
+            ("warnings", []),
+        ]
+    )
+
+
+def chain_tips(chain: RegtestChain) -> list[Json]:
+    """getchaintips: highest first; blocks of abandoned branches were invalidated (`invalidateblock`)."""
+    out: list[Json] = []
+    for tip in sorted(chain.tips(), key=lambda b: -b.height):
+        fork = tip
+        while not chain.in_active_chain(fork):
+            parent = chain.by_hash(fork.prev_hash)
+            assert parent is not None
+            fork = parent
+        status = "active" if tip is chain.tip else "invalid"
+        out.append(
+            Obj(
+                [
+                    ("height", Num(str(tip.height))),
+                    ("hash", tip.hash_hex),
+                    ("branchlen", Num(str(tip.height - fork.height))),
+                    ("status", status),
+                ]
+            )
+        )
+    return out
+
+
+_LOCAL_SERVICES = (("NETWORK", 1 << 0), ("WITNESS", 1 << 3), ("NETWORK_LIMITED", 1 << 10), ("P2P_V2", 1 << 11))
+_RELAY_FEE = amount(100)  # -minrelaytxfee and -incrementalrelayfee defaults: 100 sat/kvB
+
+
+def network_info() -> Obj:
+    """getnetworkinfo of the master build the stand-in stands for, with -listen=0 and no peers."""
+
+    def bucket() -> Obj:
+        return Obj([("backlog", Num("0")), ("count_tok", Num("420")), ("size_tok", Num("12000000"))])
+
+    def network(name: str, reachable: bool) -> Obj:
+        return Obj(
+            [
+                ("name", name),
+                ("limited", not reachable),
+                ("reachable", reachable),
+                ("proxy", ""),
+                ("proxy_randomize_credentials", False),
+            ]
+        )
+
+    services = sum(bit for _, bit in _LOCAL_SERVICES)
+    return Obj(
+        [
+            ("version", Num("319900")),
+            ("subversion", "/Satoshi:31.99.0/"),
+            ("protocolversion", Num("70017")),
+            ("localservices", f"{services:016x}"),
+            ("localservicesnames", [name for name, _ in _LOCAL_SERVICES]),
+            ("localrelay", True),
+            ("timeoffset", Num("0")),
+            ("tx_send_rate", Num("14")),
+            ("inv_buckets", Obj([("inbound", bucket()), ("outbound", bucket())])),
+            ("networkactive", True),
+            ("connections", Num("0")),
+            ("connections_in", Num("0")),
+            ("connections_out", Num("0")),
+            (
+                "networks",
+                [network(n, n in ("ipv4", "ipv6")) for n in ("ipv4", "ipv6", "onion", "i2p", "cjdns")],
+            ),
+            ("relayfee", _RELAY_FEE),
+            ("incrementalfee", _RELAY_FEE),
+            ("localaddresses", []),
+            ("warnings", []),
+        ]
+    )
 
 
 def _wallet_for(uri: str) -> str:
@@ -645,4 +802,8 @@ _HANDLERS: dict[str, Handler] = {
     "getblockstats": RpcExecutor.getblockstats,
     "listwallets": RpcExecutor.listwallets,
     "getbalance": RpcExecutor.getbalance,
+    "getblockchaininfo": RpcExecutor.getblockchaininfo,
+    "getchaintips": RpcExecutor.getchaintips,
+    "getdifficulty": RpcExecutor.getdifficulty,
+    "getnetworkinfo": RpcExecutor.getnetworkinfo,
 }

@@ -27,13 +27,19 @@ class FakeFiles:
         return self.files.get(path)
 
 
+NODE_SOCKET = "/run/bitcoin/node.sock"
+
+
 def build(
     *argv: str,
     conf: str | None = None,
     files: FakeFiles | None = None,
     home: str = HOME,
+    node: str | None = NODE_SOCKET,
 ) -> Settings:
-    """Settings for `argv`, with `conf` as the text of ~/.bitcoin/bitcoin.conf."""
+    """Settings for `argv`, with `conf` as the text of ~/.bitcoin/bitcoin.conf, serving the node at `node`
+    (given first on the command line, so a later -ipcconnect wins); `node=None` for the demo (stand-in)."""
     if files is None:
         files = FakeFiles({f"{home}/.bitcoin/bitcoin.conf": conf} if conf is not None else {})
-    return build_settings(list(argv), environ={"HOME": home}, cwd=CWD, files=files)
+    words = [f"-ipcconnect={node}", *argv] if node is not None else list(argv)
+    return build_settings(words, environ={"HOME": home}, cwd=CWD, files=files)

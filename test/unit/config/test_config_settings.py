@@ -6,7 +6,7 @@ from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
-from confhelp import CWD, HOME, FakeFiles, build
+from confhelp import CWD, HOME, NODE_SOCKET, FakeFiles, build
 
 from bitcoin_rpc_mp.config.settings import (
     DEBUG_CATEGORIES,
@@ -31,11 +31,15 @@ def error_of(*argv: str, conf: str | None = None, files: FakeFiles | None = None
 
 
 def test_defaults() -> None:
+    s = build(node=None)
+    assert s.chain == "regtest"  # the demo: the stand-in's chain, served as a regtest node would be
+    assert s.standin is True and s.node_socket is None and s.ipcconnect is None
+    assert s.rpcport == 18443 and s.rpccookiefile == DATADIR / "regtest" / ".cookie"
     s = build()
     assert s.chain == "main"
     assert s.datadir == DATADIR and s.net_datadir == DATADIR
     assert s.conf is None
-    assert s.standin is True and s.node_socket is None and s.ipcconnect is None
+    assert s.standin is False and s.node_socket == NODE_SOCKET
     assert s.rpcport == 8332
     assert s.rpc_bind_endpoints == (("::1", 8332), ("127.0.0.1", 8332))
     assert s.rpccookiefile == DATADIR / ".cookie" and s.cookie_enabled
@@ -575,8 +579,19 @@ def test_node_socket(argv: tuple[str, ...], socket_path: str) -> None:
     assert s.standin is False
 
 
+def test_demo_serves_the_standins_regtest_chain() -> None:
+    assert build(node=None).chain == "regtest"
+    assert build("-regtest", node=None).warnings == ()
+    # a chain chosen explicitly is served as asked, with a word about it
+    s = build("-chain=main", node=None)
+    assert (s.chain, s.rpcport) == ("main", 8332)
+    assert any("stand-in node started instead has a regtest chain" in w for w in s.warnings)
+    # a node socket in the file means no demo, so main stays the default
+    assert build(conf="ipcconnect=/run/n.sock\n", node=None).chain == "main"
+
+
 def test_ipcconnect_from_conf() -> None:
-    s = build(conf="regtest=1\nipcconnect=unix\n")
+    s = build(conf="regtest=1\nipcconnect=unix\n", node=None)
     assert s.node_socket == f"{HOME}/.bitcoin/regtest/node.sock" and not s.standin
 
 

@@ -399,9 +399,10 @@ def test_help_overview_lists_categories_and_hides_echo(executor: RpcExecutor) ->
     text = replies.help_overview()
     assert write_json(reply) == '{"result":' + write_json(text) + ',"error":null,"id":1}'
     assert text.startswith(
-        '== Blockchain ==\ngetbestblockhash\ngetblock "blockhash" ( verbosity )\ngetblockcount\ngetblockhash height\n'
+        '== Blockchain ==\ngetbestblockhash\ngetblock "blockhash" ( verbosity )\ngetblockchaininfo\ngetblockcount\n'
+        "getblockhash height\n"
     )
-    assert '\n\n== Control ==\nhelp ( "command" )\nstop\nuptime\n\n== Wallet ==\n' in text
+    assert '\n\n== Control ==\nhelp ( "command" )\nstop\nuptime\n\n== Network ==\ngetnetworkinfo\n\n== Wallet ==\n' in text
     assert "echo" not in text
     assert executor.execute('{"method":"help","params":["nosuch"],"id":1}', "/", "") == (
         '{"result":"help: unknown command: nosuch","error":null,"id":1}'
