@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import capnp
@@ -40,6 +41,7 @@ from .http.server import HttpServer
 from .http.workqueue import WorkQueue
 from .ipc.client import NodeClient
 from .jsonrpc.dispatch import Dispatcher
+from .metrics import Metrics, RequestMetrics, serve_metrics
 
 log = logging.getLogger("bitcoin_rpc_mp")
 
@@ -57,9 +59,12 @@ GC_GEN0_THRESHOLD = 10_000  # see tune_gc
 class JsonRpcHttpHandler:
     """bitcoind's JSON-RPC HTTP handler after routing: Basic auth, then the dispatcher."""
 
-    def __init__(self, authenticator: Authenticator, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self, authenticator: Authenticator, dispatcher: Dispatcher, metrics: RequestMetrics | None = None
+    ) -> None:
         self._authenticator = authenticator
         self._dispatcher = dispatcher
+        self._metrics = metrics  # -metrics: one observation per request
         # The last accepted Authorization value and its user: a client sends the same header with every
         # request, and an HMAC per entry per request is a tenth of our CPU. Compared in constant time.
         self._accepted: tuple[bytes, str] = (b"", "")
@@ -75,18 +80,27 @@ class JsonRpcHttpHandler:
         return found
 
     async def __call__(self, request: Request, peer: str) -> Response:
+        if self._metrics is None:
+            return (await self._answer(request, peer))[0]
+        started = time.perf_counter()
+        response, method = await self._answer(request, peer)
+        self._metrics.observe(method, response.status, time.perf_counter() - started)
+        return response
+
+    async def _answer(self, request: Request, peer: str) -> tuple[Response, str]:
+        """The response, and the method it answered ("" when no request was read)."""
         header = request.header("Authorization")
         if header is None:
-            return UNAUTHORIZED
+            return UNAUTHORIZED, ""
         user = self._authenticate(header)
         if user is None:
             log.warning("ThreadRPCServer incorrect password attempt from %s", peer)
             await asyncio.sleep(AUTH_FAILURE_DELAY_S)
-            return UNAUTHORIZED
+            return UNAUTHORIZED, ""
         reply = await self._dispatcher.handle(request.body, user, request.target)
         if reply.body is None:
-            return BODILESS.get(reply.status) or Response(reply.status)
-        return Response(reply.status, JSON_CONTENT, reply.body + b"\n")
+            return BODILESS.get(reply.status) or Response(reply.status), reply.method
+        return Response(reply.status, JSON_CONTENT, reply.body + b"\n"), reply.method
 
 
 @dataclass
@@ -101,6 +115,8 @@ class Running:
     claim: DatadirClaim | None = None
     reporters: tuple[Any, ...] = ()  # Coalescer / AnswerCache: describe() logged every minute and at the end
     report_task: asyncio.Task[None] | None = None
+    metrics: Metrics | None = None  # -metrics: what is counted, for other parts to add their counters
+    metrics_server: asyncio.Server | None = None
 
     async def aclose(self) -> None:
         try:
@@ -108,6 +124,8 @@ class Running:
                 self.cookie.remove()
             if self.report_task is not None:
                 self.report_task.cancel()
+            if self.metrics_server is not None:
+                self.metrics_server.close()
             await self.server.aclose()
             for reporter in self.reporters:
                 log.info("%s", reporter.describe())
@@ -121,6 +139,11 @@ class Running:
         finally:
             if self.claim is not None:
                 self.claim.release()  # last: until here a second instance must not start on this datadir
+
+
+def _counts_of(stats: Any) -> dict[str, int]:
+    """The integer fields of a statistics dataclass, by name (read at scrape time)."""
+    return {name: value for name, value in vars(stats).items() if isinstance(value, int)}
 
 
 async def start_standin(blocks: int = STANDIN_BLOCKS) -> tuple[Any, str, tempfile.TemporaryDirectory[str]]:
@@ -228,11 +251,26 @@ async def _serve(settings: Settings, claim: DatadirClaim | None) -> Running:
         cache.start()
     executor = NodeExecutor(client, native=settings.ipcnative, coalescer=coalescer, cache=cache)
     dispatcher = Dispatcher(executor, whitelist)
-    handler = JsonRpcHttpHandler(authenticator, dispatcher)
+    work_queue = WorkQueue(settings.rpcthreads, settings.rpcworkqueue)
+    metrics = None
+    if settings.metrics is not None:
+        metrics = Metrics(
+            work_queue=work_queue.statistics,
+            ipc=client.statistics,
+            ipc_calls=client.call_counts,
+            connected=lambda: client.connected,
+        )
+        for name, what, reporter in (("cache", "answer cache", cache), ("coalesce", "request coalescing", coalescer)):
+            if reporter is not None:
+                stats = reporter.stats
+                metrics.add_counters(
+                    f"bitcoin_rpc_mp_{name}_events", f"Events of the {what}", "event", partial(_counts_of, stats)
+                )
+    handler = JsonRpcHttpHandler(authenticator, dispatcher, None if metrics is None else metrics.requests)
     server = HttpServer(
         handler,
         allow=settings.rpc_allow,
-        work_queue=WorkQueue(settings.rpcthreads, settings.rpcworkqueue),
+        work_queue=work_queue,
         idle_timeout_s=settings.rpcservertimeout_s,
         clock=time.time,
     )
@@ -242,6 +280,9 @@ async def _serve(settings: Settings, claim: DatadirClaim | None) -> Running:
         running.report_task = asyncio.get_running_loop().create_task(_report(reporters), name="statistics")
     try:
         await server.bind(settings.rpc_bind_endpoints)
+        if metrics is not None and settings.metrics is not None:
+            running.metrics = metrics
+            running.metrics_server = await serve_metrics(metrics, *settings.metrics)
         if cookie is not None:
             cookie.write()
             running.cookie = cookie

@@ -217,6 +217,12 @@ OPTIONS: dict[str, OptionSpec] = {
             list_valued=True,
         ),
         _opt("printtoconsole", "Send trace/debug info to console (default: 1)"),
+        _opt(
+            "metrics",
+            "Serve Prometheus metrics (requests by method and status, latency, IPC calls, reconnects) at "
+            "http://<host>:<port>/metrics; <host> defaults to 127.0.0.1 (default: off)",
+            "<[host:]port>",
+        ),
         # the seed's aliases, kept for compatibility with its scripts
         _opt(
             "socket",

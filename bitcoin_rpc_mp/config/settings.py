@@ -176,6 +176,7 @@ class Settings:
     debugexclude: tuple[str, ...]
     printtoconsole: bool
     warnings: tuple[str, ...] = ()  # bitcoind's startup warnings, for the app to log
+    metrics: tuple[str, int] | None = None  # -metrics: (host, port) of the Prometheus endpoint; None = off
 
     @property
     def net_datadir(self) -> Path:
@@ -676,6 +677,7 @@ def build_settings(
         debugexclude=debugexclude,
         printtoconsole=store.get_bool("printtoconsole", True),
         warnings=tuple(dict.fromkeys(warnings)),
+        metrics=_metrics_option(store),
     )
 
 
@@ -774,6 +776,17 @@ def _timeout_option(store: _Store) -> float:
             f"Invalid -ipctimeout={raw}; must be a number of seconds, 0 or more (0 = no limit)."
         )
     return value
+
+
+def _metrics_option(store: _Store) -> tuple[str, int] | None:
+    """-metrics=<port> (on 127.0.0.1) or <host>:<port>; absent, 0 or -nometrics: off."""
+    raw = store.get_arg("metrics")
+    if raw is None or raw in ("", "0"):
+        return None
+    target = ("127.0.0.1", _parse_uint16(raw) or 0) if raw.isdigit() else split_host_port(raw, 0)
+    if target is None or not target[1] or _lookup_numeric(target[0]) is None:
+        raise ConfigError(f"Invalid -metrics={raw}; must be <port> or <host>:<port> with a numeric host.")
+    return target
 
 
 def _variant_option(store: _Store) -> str | None:

@@ -143,6 +143,7 @@ class NodeClient:
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop start() ran on
+        self._calls = dict.fromkeys(_INTERFACE_NAMES, 0)  # calls sent, by Session attribute
 
     # -- lifetime ----------------------------------------------------------------------------------------------
 
@@ -195,6 +196,10 @@ class NodeClient:
         """The capabilities of the node once connected; NodeUnavailable after `timeout_s` (None: no limit)."""
         session = await self._wait_session(timeout_s)
         return session.capabilities
+
+    def call_counts(self) -> dict[str, int]:
+        """Calls sent to the node since start, by interface name (Chain, Mining, Rpc, Echo)."""
+        return {_INTERFACE_NAMES[attribute]: count for attribute, count in self._calls.items()}
 
     def statistics(self) -> IpcStatistics:
         session = self._session
@@ -320,6 +325,7 @@ class NodeClient:
         The per-call timeout is one loop timer that cancels the calling task (asyncio.timeout does the same with
         several objects and a reschedule per call; this path runs for every request)."""
         session, lease = await self._lease(interface, long)
+        self._calls[interface] += 1
         target = getattr(session, interface)
         watchdog: _Watchdog | None = None
         if timeout_s is not None:

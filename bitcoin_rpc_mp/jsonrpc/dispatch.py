@@ -41,6 +41,7 @@ class RpcReply:
 
     status: int
     body: bytes | None
+    method: str = ""  # the request's method, BATCH for a batch, "" when none was read (for metrics and logs)
 
 
 @dataclass(slots=True)  # not frozen: one per call (see RpcReply)
@@ -74,8 +75,9 @@ class MethodPolicy(Protocol):
     def allowed(self, user: str, method: str) -> bool: ...
 
 
+BATCH = "[batch]"  # `method` of a batch's reply: no RPC method has this name
 FORBIDDEN = RpcReply(403, None)
-NO_CONTENT = RpcReply(204, None)
+BATCH_NO_CONTENT = RpcReply(204, None, BATCH)
 
 
 class Dispatcher:
@@ -84,7 +86,8 @@ class Dispatcher:
         self._policy = policy
 
     async def handle(self, body: bytes, user: str, uri: str) -> RpcReply:
-        if body.startswith(b"[") and not self._whitelist.default and not self._whitelist.user_has_whitelist(user):
+        policy = self._policy
+        if body.startswith(b"[") and not policy.forbids_user(user) and not policy.user_has_whitelist(user):
             # A batch the node can run whole needs only each element's method here (spec order is unchanged:
             # the body reads, no whitelist applies); anything else takes the full path below.
             methods = read_batch_methods(body)
@@ -96,13 +99,12 @@ class Dispatcher:
                     items = [None if m is None else JsonObject([("method", m)]) for m in methods]
                     whole = await self._executor.execute_batch(items, body, user, uri)
                 if whole is not None:
-                    return NO_CONTENT if whole == b"null" else RpcReply(200, whole)
+                    return BATCH_NO_CONTENT if whole == b"null" else RpcReply(200, whole, BATCH)
         try:
             value = read_json(body)
         except JsonParseError:
             return RpcReply(500, parse_error_reply())
 
-        policy = self._policy
         if policy.forbids_user(user):
             return FORBIDDEN
 
@@ -112,7 +114,7 @@ class Dispatcher:
             except RequestParseError as exc:
                 return RpcReply(legacy_http_status(exc.code), rpc_error_reply(exc, exc.id_present, exc.id, exc.version))
             if not policy.allowed(user, call.method):
-                return FORBIDDEN
+                return RpcReply(403, None, call.method)
             return await self._single(call, body, user, uri)
 
         if isinstance(value, list):
@@ -130,19 +132,19 @@ class Dispatcher:
         if outcome.node_reply is not None:
             reply = outcome.node_reply
             if reply == b"null":
-                return NO_CONTENT
+                return RpcReply(204, None, call.method)
             if call.version == 2:
-                return RpcReply(200, reply)
+                return RpcReply(200, reply, call.method)
             code = error_code_of_reply(reply)
-            return RpcReply(200 if code is None else legacy_http_status(code), reply)
+            return RpcReply(200 if code is None else legacy_http_status(code), reply, call.method)
         if call.is_notification:
-            return NO_CONTENT
+            return RpcReply(204, None, call.method)
         if outcome.error is not None:
             envelope = rpc_error_reply(outcome.error, call.id_present, call.id, call.version)
             status = 200 if call.version == 2 else legacy_http_status(outcome.error.code)
-            return RpcReply(status, envelope)
+            return RpcReply(status, envelope, call.method)
         assert outcome.result is not None
-        return RpcReply(200, result_reply(outcome.result, call.id_present, call.id, call.version))
+        return RpcReply(200, result_reply(outcome.result, call.id_present, call.id, call.version), call.method)
 
     # -- batches ----------------------------------------------------------------------------------------
     def _check_batch_whitelist(self, items: list[JsonValue], user: str) -> RpcReply | None:
@@ -165,7 +167,7 @@ class Dispatcher:
     async def _batch(self, items: list[JsonValue], raw: bytes, user: str, uri: str) -> RpcReply:
         whole = await self._executor.execute_batch(items, raw, user, uri)
         if whole is not None:
-            return NO_CONTENT if whole == b"null" else RpcReply(200, whole)
+            return BATCH_NO_CONTENT if whole == b"null" else RpcReply(200, whole, BATCH)
         # Element by element: each element's original bytes are needed (to pass one through unchanged). Finding
         # them costs a second, slower read, so it is done only here, not for batches the node runs whole.
         _, spans = read_json_spans(raw)
@@ -193,5 +195,5 @@ class Dispatcher:
                 assert outcome.result is not None
                 parts.append(result_reply(outcome.result, call.id_present, call.id, call.version))
         if not parts and items:
-            return NO_CONTENT
-        return RpcReply(200, batch_reply(parts))
+            return BATCH_NO_CONTENT
+        return RpcReply(200, batch_reply(parts), BATCH)

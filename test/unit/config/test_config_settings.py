@@ -672,3 +672,28 @@ def test_unknown_debug_category_is_a_warning() -> None:
     assert any("Unsupported logging category -debugexclude=mempool" in w for w in warnings)
     assert not any("logging category" in w for w in build("-debug=http", "-debug=0").warnings)
     assert not build("-noprinttoconsole").printtoconsole
+
+
+# -- metrics ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "metrics"),
+    [
+        ((), None),
+        (("-metrics=0",), None),
+        (("-nometrics",), None),
+        (("-metrics=9332",), ("127.0.0.1", 9332)),
+        (("-metrics=0.0.0.0:9332",), ("0.0.0.0", 9332)),
+        (("-metrics=[::1]:9332",), ("::1", 9332)),
+    ],
+)
+def test_metrics_is_off_by_default_and_takes_host_and_port(argv: tuple[str, ...], metrics: object) -> None:
+    assert build(*argv).metrics == metrics
+
+
+@pytest.mark.parametrize("value", ["abc", "65536", "localhost:9332", "1.2.3.4", "1.2.3.4:0"])
+def test_invalid_metrics(value: str) -> None:
+    assert error_of(f"-metrics={value}") == (
+        f"Invalid -metrics={value}; must be <port> or <host>:<port> with a numeric host."
+    )
