@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from ..ipc import errors as ipc_errors
 from ..ipc.client import NodeClient
-from ..ipc.errors import IpcError, IpcTimeout, NodeDisconnected, NodeUnavailable, RemoteError
 from ..jsonrpc.dispatch import Outcome
 from ..jsonrpc.errors import RpcError, RpcErrorCode
 from ..jsonrpc.reader import JsonObject, JsonParseError, JsonValue, read_json
@@ -61,6 +61,17 @@ def warmup_error(client: NodeClient) -> RpcError:
 _NOT_IN_WHOLE_BATCHES: frozenset[str] = LONG_METHODS | frozenset(
     name for name, native in NATIVE_METHODS.items() if native.local_only
 )
+
+
+def rpc_error_of(exc: ipc_errors.IpcError, client: NodeClient) -> RpcError:
+    """The JSON-RPC error a client gets for an IPC failure (the one mapping, for calls and batches alike)."""
+    if isinstance(exc, ipc_errors.NodeUnavailable | ipc_errors.NodeDisconnected):
+        return warmup_error(client)
+    if isinstance(exc, ipc_errors.RemoteError):
+        return RpcError(RpcErrorCode.RPC_MISC_ERROR, exc.message)
+    if isinstance(exc, ipc_errors.IpcTimeout):
+        return RpcError(RpcErrorCode.RPC_MISC_ERROR, str(exc))
+    return RpcError(RpcErrorCode.RPC_INTERNAL_ERROR, str(exc))
 
 
 class NodeExecutor:
@@ -114,14 +125,8 @@ class NodeExecutor:
             return Outcome(error=METHOD_NOT_FOUND)
         except RpcError as exc:
             return Outcome(error=exc)
-        except (NodeUnavailable, NodeDisconnected):
-            return Outcome(error=warmup_error(client))
-        except IpcTimeout as exc:
-            return Outcome(error=RpcError(RpcErrorCode.RPC_MISC_ERROR, str(exc)))
-        except RemoteError as exc:
-            return Outcome(error=RpcError(RpcErrorCode.RPC_MISC_ERROR, exc.message))
-        except IpcError as exc:
-            return Outcome(error=RpcError(RpcErrorCode.RPC_INTERNAL_ERROR, str(exc)))
+        except ipc_errors.IpcError as exc:
+            return Outcome(error=rpc_error_of(exc, client))
         except Exception as exc:  # a bug of ours: the client still gets a JSON-RPC error, the log the trace
             log.exception("unexpected error while running %s", call.method)
             return Outcome(error=RpcError(RpcErrorCode.RPC_MISC_ERROR, f"internal error in bitcoin-rpc-mp: {exc}"))
@@ -133,7 +138,9 @@ class NodeExecutor:
         return await self._client.execute_rpc(text, uri, user, long=call.method in LONG_METHODS)
 
     async def execute_batch(self, calls: Sequence[JsonValue], raw: bytes, user: str, uri: str) -> bytes | None:
-        """Forward a whole batch in one `executeRpc` when the node can run every element itself."""
+        """Forward a whole batch in one `executeRpc` when the node can run every element itself; None when it
+        must run element by element (nothing was sent). Raises RpcError when it was sent and failed: every
+        element gets that error, none runs again."""
         caps = self._client.capabilities
         if caps is None or "Rpc" not in caps.interfaces:
             return None
@@ -158,8 +165,10 @@ class NodeExecutor:
             return None  # element by element, each written as UTF-8 where needed
         try:
             reply = await self._client.execute_rpc(text, uri, user)
-        except (NodeUnavailable, NodeDisconnected):
-            return None  # answered element by element, each with -28
-        except IpcError:
-            return None
+        except (ipc_errors.NodeUnavailable, ipc_errors.InterfaceMissing):
+            return None  # nothing was sent: element by element (each gets -28 while the node is away)
+        except ipc_errors.IpcError as exc:
+            # Sent, and the node may have run some or all of it (a timeout, a lost connection, an exception
+            # in the middle): running the elements again could do twice what must happen once.
+            raise rpc_error_of(exc, self._client) from None
         return reply.encode("utf-8")

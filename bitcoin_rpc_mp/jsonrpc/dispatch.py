@@ -61,7 +61,9 @@ class Executor(Protocol):
         self, calls: Sequence[JsonValue], raw: bytes, user: str, uri: str
     ) -> bytes | None:
         """Run a whole batch in one go (the node's own batch handling) and return its reply text, or None
-        when the batch must be run element by element here."""
+        when the batch must be run element by element here (nothing was run). Raises RpcError when the batch
+        was sent and failed (the node may have run part of it): each element is answered with that error and
+        none is run again."""
         ...
 
 
@@ -93,11 +95,16 @@ class Dispatcher:
             methods = read_batch_methods(body)
             if methods is not None:
                 by_methods = getattr(self._executor, "execute_batch_methods", None)
-                if by_methods is not None:
-                    whole = await by_methods(methods, body, user, uri)
-                else:
-                    items = [None if m is None else JsonObject([("method", m)]) for m in methods]
-                    whole = await self._executor.execute_batch(items, body, user, uri)
+                try:
+                    if by_methods is not None:
+                        whole = await by_methods(methods, body, user, uri)
+                    else:
+                        items = [None if m is None else JsonObject([("method", m)]) for m in methods]
+                        whole = await self._executor.execute_batch(items, body, user, uri)
+                except RpcError as exc:
+                    batch = read_json(body)
+                    assert isinstance(batch, list)
+                    return await self._elements(batch, body, user, uri, failed=exc)
                 if whole is not None:
                     return BATCH_NO_CONTENT if whole == b"null" else RpcReply(200, whole, BATCH)
         try:
@@ -165,24 +172,40 @@ class Dispatcher:
         return None
 
     async def _batch(self, items: list[JsonValue], raw: bytes, user: str, uri: str) -> RpcReply:
-        whole = await self._executor.execute_batch(items, raw, user, uri)
+        try:
+            whole = await self._executor.execute_batch(items, raw, user, uri)
+        except RpcError as exc:
+            return await self._elements(items, raw, user, uri, failed=exc)
         if whole is not None:
             return BATCH_NO_CONTENT if whole == b"null" else RpcReply(200, whole, BATCH)
-        # Element by element: each element's original bytes are needed (to pass one through unchanged). Finding
-        # them costs a second, slower read, so it is done only here, not for batches the node runs whole.
-        _, spans = read_json_spans(raw)
-        assert spans is not None and len(spans) == len(items)
+        return await self._elements(items, raw, user, uri)
 
+    async def _elements(
+        self, items: list[JsonValue], raw: bytes, user: str, uri: str, failed: RpcError | None = None
+    ) -> RpcReply:
+        """Element by element, replies in request order. With `failed` (a batch sent whole that failed, which
+        the node may have run in part) nothing runs: every valid call is answered with that error."""
+        spans: list[tuple[int, int]] = []
+        if failed is None:
+            # Each element's original bytes are needed (to pass one through unchanged). Finding them costs a
+            # second, slower read, so it is done only here, not for batches the node runs whole.
+            _, found = read_json_spans(raw)
+            assert found is not None and len(found) == len(items)
+            spans = found
         state = BatchState()
         parts: list[bytes] = []
-        for item, (start, end) in zip(items, spans, strict=True):
+        for n, item in enumerate(items):
             try:
                 call = parse_request(item, state)
             except RequestParseError as exc:
                 if not exc.is_notification:
                     parts.append(rpc_error_reply(exc, exc.id_present, exc.id, exc.version))
                 continue
-            outcome = await self._executor.execute(call, raw[start:end], user, uri)
+            if failed is not None:
+                outcome = Outcome(error=failed)
+            else:
+                start, end = spans[n]
+                outcome = await self._executor.execute(call, raw[start:end], user, uri)
             if outcome.node_reply is not None:
                 if outcome.node_reply != b"null":
                     parts.append(outcome.node_reply)

@@ -7,9 +7,12 @@ from typing import cast
 
 import pytest
 
+from bitcoin_rpc_mp.auth.whitelist import Whitelist
 from bitcoin_rpc_mp.handlers.registry import NodeExecutor, request_text
 from bitcoin_rpc_mp.ipc.capabilities import NodeCapabilities
 from bitcoin_rpc_mp.ipc.client import NodeClient
+from bitcoin_rpc_mp.ipc.errors import IpcTimeout, NodeDisconnected, NodeUnavailable, RemoteError
+from bitcoin_rpc_mp.jsonrpc.dispatch import Dispatcher
 from bitcoin_rpc_mp.jsonrpc.errors import RpcError
 from bitcoin_rpc_mp.jsonrpc.reader import read_json
 from bitcoin_rpc_mp.jsonrpc.request import Call, parse_request
@@ -90,3 +93,52 @@ async def test_other_rpcs_get_a_short_call() -> None:
     call, raw = call_of("getblockchaininfo")
     await executor.execute(call, raw, "u", "/")
     assert client.calls == [(raw.decode(), False)]
+
+
+# -- a batch sent whole that fails is never run again element by element --------------------------------------
+class FailingClient(FakeClient):
+    """`execute_rpc` raises `error` for a batch (text starting with '['), answers single calls."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    async def execute_rpc(self, request: str, uri: str, user: str, *, long: bool = False) -> str:
+        self.calls.append((request, long))
+        if request.startswith("["):
+            raise self.error
+        return '{"result":"ran","error":null,"id":1}'
+
+
+BATCH = b'[{"method":"sendtoaddress","params":["a",1],"id":1},{"method":"getblockcount","id":2},{"id":3}]'
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (IpcTimeout("bitcoin-node did not answer Rpc within 900 s"), -1),
+        (NodeDisconnected("connection lost"), -28),
+        (RemoteError("boom"), -1),
+    ],
+)
+async def test_a_batch_that_failed_after_it_was_sent_is_not_run_again(error: Exception, code: int) -> None:
+    client = FailingClient(error)
+    dispatcher = Dispatcher(NodeExecutor(cast(NodeClient, client), native=False), Whitelist.from_options([]))
+    reply = await dispatcher.handle(BATCH, "u", "/")
+    assert [request for request, _ in client.calls] == [BATCH.decode()], "sent once, whole, and never again"
+    body = read_json(reply.body or b"")
+    assert reply.status == 200 and isinstance(body, list) and len(body) == 3
+    for element in body[:2]:
+        assert element.get("error").get("code").text == str(code)  # type: ignore[union-attr]
+    assert body[2].get("error").get("code").text == "-32600"  # type: ignore[union-attr]  # its own parse error
+
+
+async def test_a_batch_that_could_not_be_sent_runs_element_by_element() -> None:
+    client = FailingClient(NodeUnavailable("/tmp/node.sock", "not there"))
+    dispatcher = Dispatcher(NodeExecutor(cast(NodeClient, client), native=False), Whitelist.from_options([]))
+    reply = await dispatcher.handle(BATCH, "u", "/")
+    assert [request for request, _ in client.calls if not request.startswith("[")] == [
+        '{"method":"sendtoaddress","params":["a",1],"id":1}',
+        '{"method":"getblockcount","id":2}',
+    ]
+    assert reply.status == 200
