@@ -4,6 +4,10 @@
 #   ./build.sh check                ruff and mypy only
 #   ./build.sh run [ARGS]           install, then serve (no --socket/-ipcconnect: starts the stand-in node)
 #   ./build.sh install              install only
+#   ./build.sh coretests [TEST.py ...]  Bitcoin Core's own functional RPC tests through spawn mode, once per node
+#                                   variant (CORETESTS_VARIANTS, default "pr29409 v32") found under BITCOIN_NODES
+#                                   (default ../shared/bitcoin-node); tests from BITCOIN_CORE_TESTS
+#                                   (default ../shared/bitcoin-core-tests); skipped when either is missing
 # Needs Python >= 3.11 with its venv module and internet access to PyPI; as root on Debian/Ubuntu it installs
 # python3, python3-venv and python3-dev with apt-get when they are missing. Runs at the same time in one
 # checkout wait for each other's install (flock on .build.lock).
@@ -102,6 +106,39 @@ check() {
     "$VENV/bin/mypy" --no-error-summary
 }
 
+coretests() {
+    # run.sh (never edited here) starts "bitcoind" with bitcoind's full command line; we are that bitcoind, and
+    # BITCOIN_RPC_MP_NODE makes us spawn the real node behind us.
+    local tests="${BITCOIN_CORE_TESTS:-$ROOT/../shared/bitcoin-core-tests}"
+    local nodes="${BITCOIN_NODES:-$ROOT/../shared/bitcoin-node}"
+    local out variant node failed=0 ran=0 started
+    if [ ! -x "$tests/run.sh" ]; then
+        log "coretests: no Bitcoin Core functional tests at $tests (set BITCOIN_CORE_TESTS); skipped"
+        return 0
+    fi
+    out=$(mktemp -d "${TMPDIR:-/tmp}/coretests.XXXXXX")
+    for variant in ${CORETESTS_VARIANTS:-pr29409 v32}; do
+        node="$nodes/$variant/bin/bitcoin-node"
+        if [ ! -x "$node" ]; then
+            log "coretests: no node at $node (set BITCOIN_NODES); $variant skipped"
+            continue
+        fi
+        ran=1
+        started=$(date +%s)
+        log "coretests: Bitcoin Core's functional tests through bitcoin-rpc-mp -node=$node"
+        if BITCOIN_RPC_MP_NODE="$node" "$tests/run.sh" --bitcoind "$VENV/bin/bitcoin-rpc-mp" \
+            --cli "$nodes/cli/bin/bitcoin-cli" --out "$out/$variant" "$@"; then
+            log "coretests: $variant passed in $(( $(date +%s) - started )) s"
+        else
+            failed=1
+            log "coretests: $variant FAILED; logs in $out/$variant"
+        fi
+    done
+    [ "$ran" = 1 ] || log "coretests: no node variant found; nothing ran"
+    if [ "$failed" = 0 ]; then rm -rf "$out"; fi
+    return "$failed"
+}
+
 cmd="${1:-test}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -117,5 +154,9 @@ case "$cmd" in
         install ""
         exec "$VENV/bin/bitcoin-rpc-mp" "$@"
         ;;
-    *) echo "usage: ./build.sh {test|check|run|install} [ARGS]" >&2; exit 2 ;;
+    coretests)
+        install "test,bench"
+        coretests "$@"
+        ;;
+    *) echo "usage: ./build.sh {test|check|run|install|coretests} [ARGS]" >&2; exit 2 ;;
 esac

@@ -20,6 +20,7 @@ import stat
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -30,8 +31,16 @@ import uvloop
 from .auth.cookie import AuthCookie
 from .auth.credentials import Authenticator, entry_for_password
 from .auth.whitelist import Whitelist
-from .config.settings import DEBUG_CATEGORIES, Settings
-from .datadir_lock import DatadirClaim, DatadirError, claim_datadir, remember_cookie
+from .config.settings import HTTP_START_ERROR, Settings
+from .datadir_lock import (
+    SERVER_LOCK,
+    DatadirClaim,
+    DatadirError,
+    claim_datadir,
+    lock_directory,
+    probe_directory,
+    remember_cookie,
+)
 from .handlers.answer_cache import AnswerCache
 from .handlers.coalesce import Coalescer
 from .handlers.registry import NodeExecutor
@@ -40,8 +49,19 @@ from .http.events import Request, Response
 from .http.server import HttpServer
 from .http.workqueue import WorkQueue
 from .ipc.client import NodeClient
-from .jsonrpc.dispatch import Dispatcher
+from .jsonrpc.dispatch import Dispatcher, Executor
+from .logsetup import AppendFileHandler, configure_logging
 from .metrics import Metrics, RequestMetrics, serve_metrics
+from .spawn import (
+    SOCKET_NAME,
+    FirstConnectionWait,
+    NodeProcess,
+    create_net_datadir,
+    exit_with_status,
+    node_command,
+    private_socket_dir,
+    remove_dir,
+)
 
 log = logging.getLogger("bitcoin_rpc_mp")
 
@@ -54,6 +74,9 @@ STANDIN_BLOCKS = 210
 STANDIN_DEMO_USER = ("u", "p")
 SHUTDOWN_TIMEOUT_S = 3.0
 GC_GEN0_THRESHOLD = 10_000  # see tune_gc
+# spawn mode: how long a request that arrives before the first IPC connection waits for it (the node binds its
+# socket early in its start-up, before it loads anything); after that it gets our -28
+FIRST_CONNECTION_WAIT_S = 10.0
 
 
 class JsonRpcHttpHandler:
@@ -175,7 +198,13 @@ def socket_permission_warnings(socket_path: str) -> list[str]:
 
 
 def claim_settings_datadir(settings: Settings) -> DatadirClaim:
-    """Lock the net datadir as bitcoind does (see `datadir_lock`); raises DatadirError."""
+    """Lock the net datadir as bitcoind does (see `datadir_lock`); raises DatadirError.
+
+    Spawn mode: bitcoind's own lock (`.lock`) is the node's to take once we start it; we fail with bitcoind's
+    message if another process holds it now, and hold `.rpc.lock`, so two of us never serve one datadir."""
+    if settings.node is not None:
+        probe_directory(settings.net_datadir)
+        return DatadirClaim(lock_directory(settings.net_datadir, SERVER_LOCK))
     return claim_datadir(
         settings.net_datadir,
         node_socket=settings.node_socket,
@@ -183,24 +212,37 @@ def claim_settings_datadir(settings: Settings) -> DatadirClaim:
     )
 
 
-async def serve(settings: Settings, claim: DatadirClaim | None = None) -> Running:
+class StartupError(Exception):
+    """The HTTP server cannot start: the lines bitcoind prints to stderr (after `Error: `); the reason is logged."""
+
+    def __init__(self, *stderr_lines: str) -> None:
+        super().__init__(stderr_lines[-1] if stderr_lines else HTTP_START_ERROR)
+        self.stderr_lines = stderr_lines or (HTTP_START_ERROR,)
+
+
+async def serve(settings: Settings, claim: DatadirClaim | None = None, node_socket: str | None = None) -> Running:
     """Start everything; return once the HTTP endpoints are bound (the node may still be away).
 
     `claim` is the datadir lock taken by the caller before anything else (`claim_settings_datadir`); the
     returned `Running` releases it at the end of `aclose()`. The cookie is written only after every endpoint
-    is bound, so a start that fails (port taken) never touches another process's cookie."""
+    is bound, so a start that fails (port taken) never touches another process's cookie. `node_socket`
+    overrides the settings' socket (spawn mode's private one). Raises StartupError, after logging the reason,
+    where bitcoind's HTTP server would not start; nothing is left running then."""
     try:
-        return await _serve(settings, claim)
+        return await _serve(settings, claim, node_socket)
     except BaseException:
         if claim is not None:
             claim.release()
         raise
 
 
-async def _serve(settings: Settings, claim: DatadirClaim | None) -> Running:
+async def _serve(settings: Settings, claim: DatadirClaim | None, node_socket: str | None) -> Running:
+    if settings.http_failure is not None:
+        log.error("%s", settings.http_failure.log)
+        raise StartupError(*settings.http_failure.stderr)
     standin = None
     socket_dir = None
-    socket_path = settings.node_socket
+    socket_path = node_socket or settings.node_socket
     if socket_path is None:
         log.info(
             "no -ipcconnect/--socket given: starting the stand-in node (a test double of bitcoin-node, "
@@ -249,7 +291,9 @@ async def _serve(settings: Settings, claim: DatadirClaim | None) -> Running:
     cache = AnswerCache(client, settings.rpccachesize_mib * 2**20) if settings.rpccachesize_mib > 0 else None
     if cache is not None:
         cache.start()
-    executor = NodeExecutor(client, native=settings.ipcnative, coalescer=coalescer, cache=cache)
+    executor: Executor = NodeExecutor(client, native=settings.ipcnative, coalescer=coalescer, cache=cache)
+    if settings.node is not None:
+        executor = FirstConnectionWait(executor, client, FIRST_CONNECTION_WAIT_S)
     dispatcher = Dispatcher(executor, whitelist)
     work_queue = WorkQueue(settings.rpcthreads, settings.rpcworkqueue)
     metrics = None
@@ -283,15 +327,21 @@ async def _serve(settings: Settings, claim: DatadirClaim | None) -> Running:
         if metrics is not None and settings.metrics is not None:
             running.metrics = metrics
             running.metrics_server = await serve_metrics(metrics, *settings.metrics)
-        if cookie is not None:
-            cookie.write()
-            running.cookie = cookie
-            if claim is not None and cookie.content is not None:
-                remember_cookie(claim, cookie.content)
-            log.info("Generated RPC authentication cookie %s", settings.rpccookiefile)
-    except OSError:
+    except OSError as exc:
+        log.error("%s", exc)
         await running.aclose()
-        raise
+        raise StartupError() from None
+    if cookie is not None:
+        try:
+            cookie.write()
+        except OSError as exc:
+            log.error("Unable to open cookie authentication file %s for writing: %s", cookie.path, exc)
+            await running.aclose()
+            raise StartupError() from None
+        running.cookie = cookie
+        if claim is not None and cookie.content is not None:
+            remember_cookie(claim, cookie.content)
+        log.info("Generated RPC authentication cookie %s", settings.rpccookiefile)
     running.claim = claim
     return running
 
@@ -308,46 +358,113 @@ async def _report(reporters: tuple[Any, ...], every_s: float = 60.0) -> None:
                 last[i] = text
 
 
-async def _main(settings: Settings) -> int:
+def _print_errors(lines: Sequence[str]) -> None:
+    """bitcoind's init error box on stderr: one `Error: ` line each."""
+    sys.stderr.write("".join(f"Error: {line}\n" for line in lines))
+    sys.stderr.flush()
+
+
+async def _main(settings: Settings, file_log: AppendFileHandler | None) -> int:
     try:
         claim = claim_settings_datadir(settings)  # before anything else, as bitcoind locks its datadir
     except DatadirError as exc:
+        log.error("%s%s", exc, f" ({exc.detail})" if exc.detail else "")
         sys.stderr.write(f"Error: {exc}\n")
         if exc.detail:
             sys.stderr.write(f"{exc.detail}\n")
         sys.stderr.flush()
         return 1
     async with capnp.kj_loop():
+        loop = asyncio.get_running_loop()
+        socket_dir = private_socket_dir() if settings.node is not None else None
+        node_socket = None if socket_dir is None else os.path.join(socket_dir, SOCKET_NAME)
         try:
-            running = await serve(settings, claim)
-        except OSError as exc:
-            log.error("%s", exc)
+            running = await serve(settings, claim, node_socket)
+        except StartupError as exc:
+            _print_errors(exc.stderr_lines)
+            if socket_dir is not None:
+                remove_dir(socket_dir)
             return 1
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         watcher = None
         if running.standin is not None:
             # The demo is one process, as bitcoind is: `stop` ends the stand-in node and with it everything.
             watcher = loop.create_task(_stop_with(running.standin.stopped, stop), name="stop with the stand-in")
+        node: NodeProcess | None = None
+        if settings.node is not None:
+            assert node_socket is not None
+            node = NodeProcess(node_command(settings.node, settings.node_args, node_socket))
+            try:
+                node.start()
+            except OSError as exc:
+                await _close(running)
+                remove_dir(socket_dir or "")
+                _print_errors([f"Cannot start bitcoin-node {settings.node}: {exc.strerror or exc}"])
+                return 1
+            log.info("started bitcoin-node (pid %d): %s", node.pid, " ".join(node.argv))
+        loop.add_signal_handler(signal.SIGHUP, _on_sighup, file_log, node)
         endpoints = ", ".join(f"{host}:{port}" for host, port in running.server.bound)
         log.info("bitcoin-rpc-mp serving JSON-RPC on %s", endpoints)
         tune_gc()
-        await stop.wait()
-        if watcher is not None:
-            watcher.cancel()
-        log.info("shutting down")
-        try:
-            await asyncio.wait_for(running.aclose(), SHUTDOWN_TIMEOUT_S)
-        except TimeoutError:
-            log.warning("shutdown took longer than %.0f s; exiting anyway", SHUTDOWN_TIMEOUT_S)
+        status = 0
+        if node is None:
+            await stop.wait()
+            if watcher is not None:
+                watcher.cancel()
+            log.info("shutting down")
+        else:
+            status = await _supervise(node, stop, running)
+        await _close(running)
+        if socket_dir is not None:
+            remove_dir(socket_dir)
         if not await _finish_tasks():
             # A task parked in a Cap'n Proto wait that ignores cancellation would keep the loop from ever
             # finishing; the cookie is already removed and the sockets closed, so leave now.
             logging.shutdown()
-            os._exit(0)
-    return 0
+            os._exit(exit_with_status(status))
+    return status
+
+
+async def _supervise(node: NodeProcess, stop: asyncio.Event, running: Running) -> int:
+    """Spawn mode: serve until the node exits (a `stop`, a crash) or we are told to stop (then stop it too)."""
+    stop_wait = asyncio.ensure_future(stop.wait())
+    node_wait = asyncio.ensure_future(node.wait())
+    await asyncio.wait((stop_wait, node_wait), return_when=asyncio.FIRST_COMPLETED)
+    if not node_wait.done():
+        log.info("shutting down: stopping bitcoin-node (pid %s)", node.pid)
+        node.send_signal(signal.SIGTERM)
+        # no new requests while the node shuts down, as bitcoind's HTTP server stops accepting first
+        await running.server.aclose()
+    else:
+        stop_wait.cancel()
+    status = await node_wait
+    if status == 0:
+        log.info("bitcoin-node exited")
+    else:
+        log.warning("bitcoin-node exited with status %d", status)
+    return status
+
+
+async def _close(running: Running) -> None:
+    try:
+        await asyncio.wait_for(running.aclose(), SHUTDOWN_TIMEOUT_S)
+    except TimeoutError:
+        log.warning("shutdown took longer than %.0f s; exiting anyway", SHUTDOWN_TIMEOUT_S)
+        if running.claim is not None:
+            running.claim.release()
+
+
+def _on_sighup(file_log: AppendFileHandler | None, node: NodeProcess | None) -> None:
+    """Log rotation: reopen our log file by name; in spawn mode the node gets the signal too (it reopens its own)."""
+    if file_log is not None:
+        try:
+            file_log.reopen()
+        except OSError as exc:
+            log.warning("cannot reopen the log file %s: %s", file_log.path, exc)
+    if node is not None:
+        node.send_signal(signal.SIGHUP)
 
 
 async def _stop_with(stopped: asyncio.Event, stop: asyncio.Event) -> None:
@@ -385,25 +502,18 @@ async def _finish_tasks() -> bool:
     return not still_running
 
 
-def configure_logging(settings: Settings) -> None:
-    """INFO and above everywhere; DEBUG for the loggers of each -debug category that is enabled."""
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
-    logging.getLogger("asyncio").setLevel(logging.WARNING)
-    for category, loggers in DEBUG_CATEGORIES.items():
-        level = logging.DEBUG if settings.debug_enabled(category) else logging.NOTSET
-        for name in loggers:
-            logging.getLogger(name).setLevel(level)
-
-
 def run(settings: Settings) -> int:
     """Entry point used by the console script once the options are valid."""
-    configure_logging(settings)
+    try:
+        if settings.node is not None:
+            create_net_datadir(settings.net_datadir)
+        file_log = configure_logging(settings)
+    except OSError as exc:
+        _print_errors([f"Could not open debug log file {settings.debuglogfile}: {exc.strerror or exc}"])
+        return 1
     # A crash inside a C extension (pycapnp, uvloop) would otherwise end the process without a word: write the
     # Python stack of every thread to stderr on SIGSEGV, SIGFPE, SIGABRT, SIGBUS and SIGILL.
     faulthandler.enable()
-    return uvloop.run(_main(settings))
+    status = uvloop.run(_main(settings, file_log))
+    # spawn mode: the node's exit status becomes ours (its code, or death by the same signal)
+    return exit_with_status(status)

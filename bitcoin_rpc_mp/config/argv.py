@@ -22,6 +22,7 @@ from ..ipc.capabilities import VARIANTS
 __all__ = [
     "ALIASES",
     "DEBUG_CATEGORIES",
+    "NODE_ENV",
     "OPTIONS",
     "SEED_DEFAULT_SOCKET",
     "ConfigError",
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 SettingValue = str | bool
+NODE_ENV = "BITCOIN_RPC_MP_NODE"  # spawn mode's node executable when -node is not given
 
 
 class ConfigError(Exception):
@@ -216,7 +218,45 @@ OPTIONS: dict[str, OptionSpec] = {
             "<category>",
             list_valued=True,
         ),
-        _opt("printtoconsole", "Send trace/debug info to console (default: 1)"),
+        _opt(
+            "printtoconsole",
+            "Send trace/debug info to the console (stdout), as bitcoind does (default: 1). To disable logging to "
+            "file, set -nodebuglogfile",
+        ),
+        _opt(
+            "debuglogfile",
+            "Specify location of debug log file (default: debug.log). Relative paths will be prefixed by a "
+            "net-specific datadir location. Pass -nodebuglogfile to disable writing the log to a file",
+            "<file>",
+        ),
+        _opt(
+            "shrinkdebugfile",
+            "Shrink debug.log file on client startup (default: 1 when no -debug; never with -node, whose "
+            "bitcoin-node shrinks it)",
+        ),
+        _opt("logtimestamps", "Prepend debug output with timestamp (default: 1)"),
+        _opt("logtimemicros", "Add microsecond precision to debug timestamps (default: 0)", hidden=True),
+        _opt(
+            "cjdnsreachable",
+            "This host is configured for CJDNS: -rpcallowip then takes fc00::/8 as CJDNS addresses, which "
+            "cannot form a subnet (default: 0)",
+        ),
+        _opt(
+            "onlynet",
+            "bitcoin-node's -onlynet: read for whether CJDNS is reachable",
+            "<net>",
+            list_valued=True,
+            hidden=True,
+        ),
+        _opt(
+            "node",
+            "Spawn mode: start the bitcoin-node executable at <path> as a child with every other option "
+            "(except the RPC server's and ours), plus -server=0 and a private -ipcbind, serve it, and exit "
+            "when it exits, with its exit code. Also taken from the environment variable "
+            f"{NODE_ENV} (default: none)",
+            "<path>",
+            command_line_only=True,
+        ),
         _opt(
             "metrics",
             "Serve Prometheus metrics (requests by method and status, latency, IPC calls, reconnects) at "
@@ -269,7 +309,8 @@ def interpret_key(key: str) -> KeyInfo:
     dot = key.find(".")
     if dot != -1:
         section, key = key[:dot], key[dot + 1 :]
-    negated = key.startswith("no")
+    # our -node would read as a negated "-de"; bitcoind has no "-de", so "node" is taken whole ("-nonode" negates it)
+    negated = key.startswith("no") and key != "node"
     if negated:
         key = key[2:]
     return KeyInfo(name=key, section=section, negated=negated)
@@ -318,6 +359,7 @@ class ParsedArgs:
 
     options: dict[str, list[SettingValue]] = field(default_factory=dict)
     loose_tokens: list[str] = field(default_factory=list)  # first non-option word and everything after it
+    unknown: list[str] = field(default_factory=list)  # options left to bitcoin-node (spawn mode only)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -330,8 +372,11 @@ class ParsedArgs:
         return "version" in self.options
 
 
-def parse_argv(argv: Sequence[str]) -> ParsedArgs:
-    """Parse the words after the program name. Raises ConfigError (bitcoind's wording) on a bad option."""
+def parse_argv(argv: Sequence[str], *, allow_unknown: bool = False) -> ParsedArgs:
+    """Parse the words after the program name. Raises ConfigError (bitcoind's wording) on a bad option.
+
+    `allow_unknown` (spawn mode): options we do not know are the node's; they are collected in `unknown`
+    and bitcoin-node judges them itself, with its own error text."""
     parsed = ParsedArgs()
     i = 0
     while i < len(argv):
@@ -359,6 +404,9 @@ def parse_argv(argv: Sequence[str]) -> ParsedArgs:
         info = interpret_key(key)
         spec = OPTIONS.get(info.name)
         # unknown options and dotted (section-scoped) keys are refused on the command line
+        if spec is None and allow_unknown and not info.section:
+            parsed.unknown.append(word)
+            continue
         if spec is None or info.section or (info.name in ALIASES and info.negated):
             raise ConfigError(f"Error parsing command line arguments: Invalid parameter {word}")
         setting = _interpret_or_raise(info, value, spec, parsed.warnings)

@@ -19,7 +19,7 @@ from typing import TextIO
 from bitcoin_rpc_mp import __version__
 
 from .argv import OPTIONS, ConfigError, parse_argv
-from .settings import Settings, build_settings
+from .settings import Settings, build_settings, spawn_node
 
 __all__ = ["help_text", "main", "settings_from_argv"]
 
@@ -101,7 +101,7 @@ def main(
     out = sys.stdout if stdout is None else stdout
     err = sys.stderr if stderr is None else stderr
     try:
-        parsed = parse_argv(words)
+        parsed = parse_argv(words, allow_unknown=spawn_node(words, os.environ) is not None)
         if parsed.help_requested:
             out.write(help_text() + "\n")
             return 0

@@ -32,7 +32,17 @@ from pathlib import Path
 from typing import Protocol
 
 from ..ipc.capabilities import VARIANTS
-from .argv import DEBUG_CATEGORIES, OPTIONS, ConfigError, SettingValue, interpret_bool, parse_argv
+from .argv import (
+    ALIASES,
+    DEBUG_CATEGORIES,
+    NODE_ENV,
+    OPTIONS,
+    ConfigError,
+    SettingValue,
+    interpret_bool,
+    interpret_key,
+    parse_argv,
+)
 from .chainparams import (
     CHAIN_NAMES,
     CHAIN_SWITCHES,
@@ -56,8 +66,10 @@ __all__ = [
     "AllowList",
     "ConfigError",
     "ConfigFiles",
+    "HttpStartFailure",
     "Settings",
     "build_settings",
+    "node_arguments",
     "parse_allow_subnet",
     "rpcauth_fields",
     "split_host_port",
@@ -74,6 +86,17 @@ DEFAULT_IPCTIMEOUT_S = 900.0
 COOKIE_PERMS: dict[str, int] = {"owner": 0o600, "group": 0o640, "all": 0o644}
 DEFAULT_COOKIE_MODE = COOKIE_PERMS["owner"]  # bitcoind applies none and relies on its umask 077
 SUN_PATH_MAX = 107  # bytes of a unix socket path (sun_path is 108 with its NUL)
+HTTP_START_ERROR = "Unable to start HTTP server. See debug log for details."
+# Spawn mode: options only the RPC server reads (ours now) and our own options are not given to bitcoin-node;
+# -server is replaced by -server=0.
+RPC_SERVER_OPTIONS: frozenset[str] = frozenset(
+    {"rpcport", "rpcbind", "rpcallowip", "rpcauth", "rpcuser", "rpcpassword", "rpccookiefile", "rpccookieperms",
+     "rpcwhitelist", "rpcwhitelistdefault", "rpcthreads", "rpcworkqueue", "rpcservertimeout"}
+)  # fmt: skip
+OWN_OPTIONS: frozenset[str] = frozenset(
+    {"node", "ipcconnect", "ipcnative", "ipcthreads", "ipctimeout", "ipcvariant", "ipccoalesce", "rpccachesize",
+     "metrics", "socket", "address", "port", "server"}
+)  # fmt: skip
 
 _ALLOWIP_HELP = (
     "Valid values are a single IP (e.g. 1.2.3.4), a network/netmask (e.g. 1.2.3.4/255.255.255.0), a "
@@ -133,6 +156,15 @@ class AllowList:
 
 
 @dataclass(frozen=True)
+class HttpStartFailure:
+    """A value that makes bitcoind's HTTP server refuse to start (AppInitServers fails): bitcoind logs the reason
+    and prints `stderr` (each line after `Error: `), then exits 1. Checked by the app in bitcoind's order."""
+
+    log: str  # the specific reason, for the log file
+    stderr: tuple[str, ...] = (HTTP_START_ERROR,)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the program runs with. Built by `build_settings` (or `cli.settings_from_argv`)."""
 
@@ -142,7 +174,9 @@ class Settings:
     # node IPC
     ipcconnect: str | None  # as given (-ipcconnect or --socket); None when neither was given
     node_socket: str | None  # the resolved socket path; None exactly when `standin`
-    standin: bool  # no socket given: the app starts the in-process stand-in node
+    standin: bool  # no socket and no -node given: the app starts the in-process stand-in node
+    node: str | None  # spawn mode: the bitcoin-node executable to start (-node or BITCOIN_RPC_MP_NODE)
+    node_args: tuple[str, ...]  # spawn mode: the command-line words given to it (before ours are appended)
     ipcthreads: int
     # answer exact methods through typed IPC calls: True (-ipcnative=1), False (-noipcnative: everything through
     # Rpc where the node has it), None (default: native only on nodes without Rpc, so the node logs and counts
@@ -175,8 +209,13 @@ class Settings:
     debug: tuple[str, ...]  # -debug values as given; ask `debug_enabled(category)`
     debugexclude: tuple[str, ...]
     printtoconsole: bool
+    debuglogfile: Path | None = None  # absolute; None after -nodebuglogfile
+    shrinkdebugfile: bool = False
+    logtimestamps: bool = True
+    logtimemicros: bool = False
     warnings: tuple[str, ...] = ()  # bitcoind's startup warnings, for the app to log
     metrics: tuple[str, int] | None = None  # -metrics: (host, port) of the Prometheus endpoint; None = off
+    http_failure: HttpStartFailure | None = None  # a value bitcoind's HTTP server refuses to start with
 
     @property
     def net_datadir(self) -> Path:
@@ -428,23 +467,28 @@ def _netmask_prefix(mask: Address) -> int | None:
     return width - inverted.bit_length()
 
 
-def parse_allow_subnet(value: str) -> Network:
+def parse_allow_subnet(value: str, *, cjdns_reachable: bool = False) -> Network:
     """LookupSubNet for -rpcallowip. Raises ConfigError with bitcoind's message when the subnet is invalid."""
-    subnet = _lookup_subnet(value)
+    subnet = _lookup_subnet(value, cjdns_reachable)
     if subnet is None:
-        raise ConfigError(f"Invalid -rpcallowip subnet specification: {value}. {_ALLOWIP_HELP}")
+        raise ConfigError(_allowip_error(value))
     return subnet
 
 
-def _lookup_subnet(value: str) -> Network | None:
+def _allowip_error(value: str) -> str:
+    return f"Invalid -rpcallowip subnet specification: {value}. {_ALLOWIP_HELP}"
+
+
+def _lookup_subnet(value: str, cjdns_reachable: bool) -> Network | None:
     if "\0" in value:
         return None
     slash = value.rfind("/")
     addr = _lookup_numeric(value if slash == -1 else value[:slash])
     if addr is None:
         return None
-    # fc00::/8 is taken as CJDNS (MaybeFlipIPv6toCJDNS), for which only a single address makes a subnet
-    cjdns = isinstance(addr, IPv6Address) and addr.packed[0] == 0xFC
+    # fc00::/8 is taken as CJDNS (MaybeFlipIPv6toCJDNS) while CJDNS is reachable, and for CJDNS only a single
+    # address makes a subnet
+    cjdns = cjdns_reachable and isinstance(addr, IPv6Address) and addr.packed[0] == 0xFC
     if slash == -1:
         return ipaddress.ip_network(addr)
     if cjdns:
@@ -510,10 +554,13 @@ def build_settings(
     `-help`/`-version` are the caller's business (see `cli.py`); the checks run in bitcoind's order: command
     line, data directory, config file, chain, then the option values.
     """
-    parsed = parse_argv(argv)
+    node = spawn_node(argv, environ)
+    parsed = parse_argv(argv, allow_unknown=node is not None)
     warnings: list[str] = list(parsed.warnings)
     store = _Store(parsed.options)
     cwd_path = Path(cwd)
+    if node is not None and not node:
+        raise ConfigError(f"-node needs the path of the bitcoin-node executable (or set {NODE_ENV})")
 
     # data directory from the command line (CheckDataDirOption)
     datadir = _datadir(store, environ, cwd_path, files, prefix="")
@@ -565,7 +612,16 @@ def build_settings(
 
     # node IPC (our own options)
     ipcconnect = store.get_setting("ipcconnect")
+    if node is not None and ipcconnect is not None:
+        raise ConfigError(
+            "-ipcconnect/--socket cannot be used with -node: with -node, bitcoin-rpc-mp starts bitcoin-node "
+            "itself on a private socket (leave out -node to serve a node that is already running)"
+        )
     node_socket = None if ipcconnect is None else _resolve_socket(ipcconnect, netdir, cwd_path)
+    node_args: tuple[str, ...] = ()
+    if node is not None:
+        node = str(_abs_path(node, cwd_path)) if "/" in node else node
+        node_args = node_arguments(argv)
     ipcthreads = _int_option(
         store, "ipcthreads", DEFAULT_IPCTHREADS, minimum=1, what="an integer of at least 1"
     )
@@ -606,11 +662,20 @@ def build_settings(
                 raise ConfigError(f"Invalid port specified in -{option}: '{value}'")
             bind_targets.append(target)
 
-    # InitHTTPAllowList
+    # InitHTTPAllowList: an invalid subnet is an error box, then the HTTP server does not start
+    http_failure: HttpStartFailure | None = None
     rpcallowip = tuple(store.get_list("rpcallowip"))
-    allow = AllowList(
-        (IPv4Network("127.0.0.0/8"), IPv6Network("::1/128"), *(parse_allow_subnet(v) for v in rpcallowip))
-    )
+    onlynet = [net.lower() for net in store.get_list("onlynet")]
+    cjdns_reachable = store.get_setting("cjdnsreachable") is not None and (not onlynet or "cjdns" in onlynet)
+    networks: list[Network] = [IPv4Network("127.0.0.0/8"), IPv6Network("::1/128")]
+    for value in rpcallowip:
+        subnet = _lookup_subnet(value, cjdns_reachable)
+        if subnet is None:
+            message = _allowip_error(value)
+            http_failure = HttpStartFailure(message, (message, HTTP_START_ERROR))
+            break
+        networks.append(subnet)
+    allow = AllowList(tuple(networks))
     endpoints = _bind_endpoints(rpcport, rpcbind, address, rpcallowip, warnings)
 
     # InitRPCAuthentication
@@ -621,22 +686,29 @@ def build_settings(
     if rpcpassword == "":
         if rpccookieperms is not None:
             if rpccookieperms not in COOKIE_PERMS:
-                raise ConfigError(
+                http_failure = http_failure or HttpStartFailure(
                     f"Invalid -rpccookieperms={rpccookieperms}; must be one of 'owner', 'group', or 'all'."
                 )
-            cookie_mode = COOKIE_PERMS[rpccookieperms]
+            cookie_mode = COOKIE_PERMS.get(rpccookieperms, DEFAULT_COOKIE_MODE)
     else:
         warnings.append(_WARN_PLAINTEXT)
         if rpccookieperms not in COOKIE_PERMS:
             rpccookieperms = None  # not looked at when no cookie is written
     rpcauth = tuple(store.get_list("rpcauth"))
     for value in rpcauth:
-        rpcauth_fields(value)
+        try:
+            rpcauth_fields(value)
+        except ConfigError as exc:
+            http_failure = http_failure or HttpStartFailure(str(exc))
+            break
     cookie_path: Path | None = None
     if not store.is_negated("rpccookiefile"):
         cookie_arg = store.get_arg("rpccookiefile")
         cookie_path = _abs_path(cookie_arg, netdir) if cookie_arg else default_cookie_path(datadir, chain)
     rpcwhitelist = tuple(store.get_list("rpcwhitelist"))
+    debuglogfile: Path | None = None
+    if not store.is_negated("debuglogfile"):
+        debuglogfile = _abs_path(store.get_arg("debuglogfile") or "debug.log", netdir)
 
     debug = tuple(store.get_list("debug"))
     debugexclude = tuple(store.get_list("debugexclude"))
@@ -649,7 +721,9 @@ def build_settings(
         conf=conf_path,
         ipcconnect=None if ipcconnect is None else _as_text(ipcconnect),
         node_socket=node_socket,
-        standin=node_socket is None,
+        standin=node_socket is None and node is None,
+        node=node,
+        node_args=node_args,
         ipcthreads=ipcthreads,
         ipcnative=ipcnative,
         ipccoalesce=ipccoalesce,
@@ -676,8 +750,15 @@ def build_settings(
         debug=debug,
         debugexclude=debugexclude,
         printtoconsole=store.get_bool("printtoconsole", True),
+        debuglogfile=debuglogfile,
+        # bitcoind shrinks by default unless debug categories are on; in spawn mode the node does it
+        shrinkdebugfile=node is None
+        and store.get_bool("shrinkdebugfile", not _any_debug(store.get_list("debug"))),
+        logtimestamps=store.get_bool("logtimestamps", True),
+        logtimemicros=store.get_bool("logtimemicros", False),
         warnings=tuple(dict.fromkeys(warnings)),
         metrics=_metrics_option(store),
+        http_failure=http_failure,
     )
 
 
@@ -821,3 +902,61 @@ def _bind_endpoints(
     if any(_is_bind_any(host) for host, _port in endpoints):
         warnings.append(_WARN_BIND_ANY)
     return tuple(dict.fromkeys(endpoints))
+
+
+def _any_debug(categories: Sequence[str]) -> bool:
+    """Whether -debug turns any category on (then bitcoind keeps the whole debug.log by default)."""
+    if any(cat in ("0", "none") for cat in categories):
+        return False
+    return bool(categories)
+
+
+def spawn_node(argv: Sequence[str], environ: Mapping[str, str]) -> str | None:
+    """Spawn mode's node executable: the last -node=<path> on the command line (-nonode turns spawn mode off),
+    else $BITCOIN_RPC_MP_NODE; None outside spawn mode. "" when -node was given without a path."""
+    found: str | None = None
+    given = False
+    for key, value in _option_words(argv):
+        info = interpret_key(key)
+        if info.name == "node" and not info.section:
+            given = True
+            found = None if info.negated else (value or "")
+    if given:
+        return found
+    return environ.get(NODE_ENV) or None
+
+
+def node_arguments(argv: Sequence[str]) -> tuple[str, ...]:
+    """The command-line words bitcoin-node gets in spawn mode: every word except the RPC server's options and
+    ours (the seed's aliases with the word they took as value), in the order given."""
+    kept: list[str] = []
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        i += 1
+        if word == "-" or not word.startswith("-"):
+            kept.extend(argv[i - 1 :])
+            break
+        key, eq, _value = word.partition("=")
+        key = key[2:] if key.startswith("--") else key[1:]
+        if key in ALIASES:
+            if not eq and i < len(argv) and not argv[i].startswith("-"):
+                i += 1
+            continue
+        name = interpret_key(key).name
+        if name in RPC_SERVER_OPTIONS or name in OWN_OPTIONS:
+            continue
+        kept.append(word)
+    return tuple(kept)
+
+
+def _option_words(argv: Sequence[str]) -> list[tuple[str, str | None]]:
+    """(key, value) of each option word up to the first word that is not an option, as parse_argv reads them."""
+    out: list[tuple[str, str | None]] = []
+    for word in argv:
+        if word == "-" or not word.startswith("-"):
+            break
+        key, eq, value = word.partition("=")
+        key = key[2:] if key.startswith("--") else key[1:]
+        out.append((key, value if eq else None))
+    return out

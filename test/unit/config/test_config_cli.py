@@ -40,12 +40,6 @@ def run_entry(*argv: str, home: Path) -> subprocess.CompletedProcess[str]:
     [
         (("-rpcport=abc",), "Error: Invalid port specified in -rpcport: 'abc'"),
         (("-regtest", "--port", "0"), "Error: Invalid port specified in -rpcport: '0'"),
-        (("-rpcallowip=bogus",), "Error: Invalid -rpcallowip subnet specification: bogus. Valid values are a "
-         "single IP (e.g. 1.2.3.4), a network/netmask (e.g. 1.2.3.4/255.255.255.0), a network/CIDR (e.g. "
-         "1.2.3.4/24), all ipv4 (0.0.0.0/0), or all ipv6 (::/0). RFC4193 is allowed only if -cjdnsreachable=0."),
-        (("-rpccookieperms=world",), "Error: Invalid -rpccookieperms=world; must be one of 'owner', 'group', or "
-         "'all'."),
-        (("-rpcauth=nope",), "Error: Invalid -rpcauth argument."),
         (("-foo",), "Error: Error parsing command line arguments: Invalid parameter -foo"),
         (("-rpcthreads=many",), "Error: Invalid -rpcthreads=many; must be an integer."),
         (("-regtest", "-testnet4"), "Error: Invalid combination of -regtest, -signet, -testnet, -testnet4 and "
@@ -59,6 +53,38 @@ def test_bad_configuration_exits_1_with_one_line(tmp_path: Path, argv: tuple[str
     assert result.stdout == ""
     # nothing was written: no cookie, no data directory
     assert list(tmp_path.iterdir()) == []
+
+
+ALLOWIP_BOGUS = (
+    "Error: Invalid -rpcallowip subnet specification: bogus. Valid values are a single IP (e.g. 1.2.3.4), a "
+    "network/netmask (e.g. 1.2.3.4/255.255.255.0), a network/CIDR (e.g. 1.2.3.4/24), all ipv4 (0.0.0.0/0), or all "
+    "ipv6 (::/0). RFC4193 is allowed only if -cjdnsreachable=0."
+)
+HTTP_FAILED = "Error: Unable to start HTTP server. See debug log for details."
+
+
+@pytest.mark.parametrize(
+    ("argv", "stderr", "logged"),
+    [
+        (("-rpcallowip=bogus",), [ALLOWIP_BOGUS, HTTP_FAILED], ALLOWIP_BOGUS.removeprefix("Error: ")),
+        (("-rpccookieperms=world",), [HTTP_FAILED],
+         "[error] Invalid -rpccookieperms=world; must be one of 'owner', 'group', or 'all'."),
+        (("-rpcauth=nope",), [HTTP_FAILED], "Invalid -rpcauth argument."),
+        (("-rpcauth",), [HTTP_FAILED], "Invalid -rpcauth argument."),
+        (("-rpcauth=u:1$2", "-rpcauth="), [HTTP_FAILED], "Invalid -rpcauth argument."),
+    ],
+)  # fmt: skip
+def test_values_the_http_server_refuses_print_bitcoinds_lines_and_log_the_reason(
+    tmp_path: Path, argv: tuple[str, ...], stderr: list[str], logged: str
+) -> None:
+    """bitcoind reports these while starting its HTTP server: the reason goes to debug.log, stderr gets the
+    error box (`Unable to start HTTP server. See debug log for details.`), exit code 1, no cookie."""
+    result = run_entry(f"-datadir={tmp_path}", "-printtoconsole=0", *argv, home=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == "".join(line + "\n" for line in stderr)
+    assert result.stdout == ""
+    assert logged in (tmp_path / "debug.log").read_text()
+    assert not (tmp_path / ".cookie").exists()
 
 
 def test_help_exits_0_and_lists_every_option(tmp_path: Path) -> None:

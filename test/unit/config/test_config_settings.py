@@ -12,6 +12,7 @@ from bitcoin_rpc_mp.config.settings import (
     DEBUG_CATEGORIES,
     AllowList,
     ConfigError,
+    HttpStartFailure,
     parse_allow_subnet,
     split_host_port,
 )
@@ -19,6 +20,13 @@ from bitcoin_rpc_mp.ipc.capabilities import VARIANTS
 
 DATADIR = Path(HOME) / ".bitcoin"
 REPO = Path(__file__).resolve().parents[3]
+
+
+def http_failure_of(*argv: str) -> HttpStartFailure:
+    """The value bitcoind's HTTP server would refuse to start with (the app reports it at start-up)."""
+    failure = build(*argv).http_failure
+    assert failure is not None
+    return failure
 
 
 def error_of(*argv: str, conf: str | None = None, files: FakeFiles | None = None) -> str:
@@ -390,16 +398,34 @@ def test_valid_rpcallowip(value: str, subnet: str) -> None:
         "::1/129",
         "a/b/1.2.3.4",
         "fd6b:88c0:8724::1",  # bitcoind's internal range
-        "fc00::1/64",  # CJDNS range: single addresses only
         "1.2.3.4\0",
         "*",
     ],
 )
 def test_invalid_rpcallowip_has_bitcoinds_message(value: str) -> None:
-    assert (
-        error_of(f"-rpcallowip={value}")
-        == f"Invalid -rpcallowip subnet specification: {value}. {_ALLOW_HELP}"
-    )
+    message = f"Invalid -rpcallowip subnet specification: {value}. {_ALLOW_HELP}"
+    failure = http_failure_of(f"-rpcallowip={value}")
+    assert failure.log == message
+    assert failure.stderr == (message, "Unable to start HTTP server. See debug log for details.")
+
+
+@pytest.mark.parametrize(
+    ("argv", "accepted"),
+    [
+        ((), True),  # fc00::/8 is RFC4193 unless CJDNS is reachable
+        (("-cjdnsreachable",), False),  # then it is CJDNS, where only single addresses exist
+        (("-cjdnsreachable=0",), False),  # bitcoind asks IsArgSet, not the value
+        (("-cjdnsreachable", "-onlynet=ipv4"), True),  # -onlynet without cjdns makes CJDNS unreachable
+        (("-cjdnsreachable", "-onlynet=CJDNS"), False),
+    ],
+)
+def test_rfc4193_allowip_depends_on_cjdnsreachable(argv: tuple[str, ...], accepted: bool) -> None:
+    s = build("-rpcallowip=fc00:db8:c0:ff:ee::/80", *argv)
+    assert (s.http_failure is None) is accepted
+    if accepted:
+        assert s.rpc_allow.allows("fc00:db8:c0:ff:ee::1") and not s.rpc_allow.allows("fc00:db8:c0:ff:ef::1")
+    # the L-bit=1 half of RFC4193 is never CJDNS
+    assert build("-rpcallowip=fd00:db8:c0:ff:ee::/80", *argv).http_failure is None
 
 
 @pytest.mark.parametrize(
@@ -461,7 +487,9 @@ def test_rpccookieperms(value: str, mode: int) -> None:
 @pytest.mark.parametrize("argv", [("-rpccookieperms=bogus",), ("-rpccookieperms",), ("-norpccookieperms",)])
 def test_invalid_rpccookieperms(argv: tuple[str, ...]) -> None:
     shown = {"-rpccookieperms=bogus": "bogus", "-rpccookieperms": "", "-norpccookieperms": "0"}[argv[0]]
-    assert error_of(*argv) == f"Invalid -rpccookieperms={shown}; must be one of 'owner', 'group', or 'all'."
+    failure = http_failure_of(*argv)
+    assert failure.log == f"Invalid -rpccookieperms={shown}; must be one of 'owner', 'group', or 'all'."
+    assert failure.stderr == ("Unable to start HTTP server. See debug log for details.",)
 
 
 def test_rpccookieperms_is_not_read_when_a_password_is_set() -> None:
@@ -470,7 +498,7 @@ def test_rpccookieperms_is_not_read_when_a_password_is_set() -> None:
 
 
 def test_rpccookieperms_checked_before_rpcauth() -> None:
-    assert error_of("-rpcauth=bogus", "-rpccookieperms=bogus").startswith("Invalid -rpccookieperms=bogus")
+    assert http_failure_of("-rpcauth=bogus", "-rpccookieperms=bogus").log.startswith("Invalid -rpccookieperms=bogus")
 
 
 def test_plaintext_password_warns() -> None:
@@ -480,7 +508,8 @@ def test_plaintext_password_warns() -> None:
 
 @pytest.mark.parametrize("value", ["bogus", "a:b", "a:b$c$d", "a:b:c$d", "", "a$b", "a:"])
 def test_invalid_rpcauth(value: str) -> None:
-    assert error_of(f"-rpcauth={value}") == "Invalid -rpcauth argument."
+    failure = http_failure_of(f"-rpcauth={value}")
+    assert failure == HttpStartFailure("Invalid -rpcauth argument.", ("Unable to start HTTP server. See debug log for details.",))
 
 
 @pytest.mark.parametrize("value", ["a:b$c", ":b$c", "a:$", "user:" + "0" * 32 + "$" + "f" * 64])
@@ -489,7 +518,7 @@ def test_valid_rpcauth(value: str) -> None:
 
 
 def test_bare_rpcauth_is_invalid() -> None:
-    assert error_of("-rpcauth") == "Invalid -rpcauth argument."
+    assert http_failure_of("-rpcauth").log == "Invalid -rpcauth argument."
 
 
 @pytest.mark.parametrize(
