@@ -262,8 +262,9 @@ async def _serve(settings: Settings, claim: DatadirClaim | None, node_socket: st
         call_timeout_s=settings.ipc_call_timeout_s,
         variant=settings.ipcvariant,
         # a connect attempt on a Unix socket costs microseconds; polling twice a second lets service resume
-        # within a second of the node's socket returning
-        backoff_max_s=0.5,
+        # within a second of the node's socket returning; in spawn mode the node we just started opens it within
+        # a second, and every start of ours waits for that
+        backoff_max_s=0.5 if settings.node is None else 0.1,
     )
     await client.start()
 

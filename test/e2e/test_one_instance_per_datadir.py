@@ -100,7 +100,9 @@ def test_failed_bind_never_touches_an_existing_cookie(short_dir: Path, standin: 
         port = taken.getsockname()[1]
         result = _run_refused(_server_cmd(datadir, port, f"unix:{standin.socket_path}"))
     assert result.returncode == 1
-    assert "Address already in use" in result.stderr or "address already in use" in result.stderr.lower()
+    # bitcoind's error box on stderr, the reason in the log (-printtoconsole: stdout, and debug.log)
+    assert result.stderr == "Error: Unable to start HTTP server. See debug log for details.\n"
+    assert "address already in use" in result.stdout.lower()
     assert _fingerprint(cookie) == before
 
 

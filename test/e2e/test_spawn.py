@@ -223,3 +223,50 @@ def test_stop_start_cycles_leave_the_real_node_with_exit_0(short_dir: Path, spaw
         durations.append(time.monotonic() - started)
         spawned.remove(run)
     print(f"{cycles} cycles, {sum(durations):.1f} s, slowest {max(durations):.2f} s")
+
+
+@pytest.mark.skipif(real_node_binary() is None, reason="needs a real bitcoin-node (set BITCOIN_NODE)")
+def test_one_bitcoin_conf_serves_bitcoind_and_spawn_mode(short_dir: Path, spawned: list[Spawned]) -> None:
+    """The README's bitcoin.conf: RPC-server options in it are ours; the node, started with -server=0, ignores
+    them (no HTTP server, no cookie, no port of its own), and reads the rest itself."""
+    node = real_node_binary()
+    assert node is not None
+    datadir = short_dir / "data"
+    datadir.mkdir()
+    port = free_port()
+    salt = "a" * 32
+    digest = __import__("hmac").new(salt.encode(), b"secret", "sha256").hexdigest()
+    (datadir / "bitcoin.conf").write_text(
+        "server=1\nrpcallowip=127.0.0.1\nrpcbind=127.0.0.1\nrpcthreads=4\n"
+        f"rpcauth=alice:{salt}${digest}\n[regtest]\nrpcport={port}\nrpcbind=127.0.0.1\nprune=0\n"
+    )
+    cmd = [PYTHON, "-m", "bitcoin_rpc_mp", f"-node={node}", "-regtest", f"-datadir={datadir}", "-printtoconsole=0",
+           "-listen=0"]  # fmt: skip
+    with open(short_dir / "stderr", "wb") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, cwd=REPO, env=env_with_repo())
+    auth = __import__("base64").b64encode(b"alice:secret").decode()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                body = json.dumps({"method": "getblockcount", "params": [], "id": 1}).encode()
+                reply = json.loads(split_response(post(port, body, auth=auth))[1])
+                if reply["error"] is None:
+                    break
+            except (OSError, ValueError):
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, (short_dir / "stderr").read_text()
+            time.sleep(0.1)
+        log = (datadir / "regtest" / "debug.log").read_text()
+        node_lines = [line for line in log.splitlines() if "[rpc-mp]" not in line]
+        assert any('Config file arg: [regtest] rpcport="' in line for line in node_lines)  # the node read it
+        assert not any("Binding RPC on address" in line for line in node_lines)  # and started no HTTP server
+        assert not any("Starting HTTP server" in line for line in node_lines)
+        body = json.dumps({"method": "stop", "params": [], "id": 1}).encode()
+        post(port, body, auth=auth)
+        assert proc.wait(60) == 0
+        assert (short_dir / "stderr").read_text() == ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
