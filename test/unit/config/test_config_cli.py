@@ -79,12 +79,12 @@ def test_values_the_http_server_refuses_print_bitcoinds_lines_and_log_the_reason
 ) -> None:
     """bitcoind reports these while starting its HTTP server: the reason goes to debug.log, stderr gets the
     error box (`Unable to start HTTP server. See debug log for details.`), exit code 1, no cookie."""
-    result = run_entry(f"-datadir={tmp_path}", "-printtoconsole=0", *argv, home=tmp_path)
+    result = run_entry(f"-datadir={tmp_path}", "-regtest", "-printtoconsole=0", *argv, home=tmp_path)
     assert result.returncode == 1
     assert result.stderr == "".join(line + "\n" for line in stderr)
     assert result.stdout == ""
-    assert logged in (tmp_path / "debug.log").read_text()
-    assert not (tmp_path / ".cookie").exists()
+    assert logged in (tmp_path / "regtest" / "debug.log").read_text()
+    assert not (tmp_path / "regtest" / ".cookie").exists()
 
 
 def test_help_exits_0_and_lists_every_option(tmp_path: Path) -> None:
