@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CEILING_METHOD", "RATIO_KEYS", "compute_ratios", "format_table", "write_chart"]
+__all__ = ["CEILING_METHOD", "RATIO_KEYS", "compute_ratios", "format_markdown", "format_table", "write_chart"]
 
 Cell = dict[str, Any]
 
@@ -241,3 +241,56 @@ def write_chart(cells: list[Cell], path: Path, title: str) -> bool:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return True
+
+
+def _spread(values: list[float], spec: str) -> str:
+    if not values:
+        return "-"
+    text = format(_median(values), spec)
+    if len(values) > 1:
+        text += f" [{min(values):{spec}}–{max(values):{spec}}]"
+    return text
+
+
+def format_markdown(cells: list[Cell], ratios: list[dict[str, Any]]) -> str:
+    """The README's real-node table: per workload and concurrency, req/s of each target as median [min–max]
+    over the rounds, the same-round ratios against bitcoind's port, CPU per request and our RSS."""
+
+    def of(target: str, workload: str, conc: int) -> list[Cell]:
+        return [
+            c
+            for c in cells
+            if c["target"] == target and c["workload"] == workload and c["concurrency"] == conc
+        ]
+
+    def cpu(same: list[Cell], key: str) -> str:
+        return _spread([c[key] * 1e6 for c in same if c.get(key) is not None], ".0f")
+
+    def rate(same: list[Cell], spec: str) -> str:
+        return _spread([c["req_per_s"] for c in same], spec) if same else "-"
+
+    lines = [
+        "| workload | conns | ours req/s | bitcoind's port req/s | ours / bitcoind | cached req/s | cached / bitcoind "
+        "| CPU µs/req: our server + node (ours) · node (bitcoind's port) · cached server + node | our RSS MiB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in ratios:
+        workload, conc = r["workload"], r["concurrency"]
+        ours, native, cached = (
+            of("ours", workload, conc),
+            of("native", workload, conc),
+            of("ours_cached", workload, conc),
+        )
+        spec = ".1f" if workload in ("batch", "getblock2") else ".0f"
+        budget = f"{cpu(ours, 'server_cpu_s_per_req')} + {cpu(ours, 'node_cpu_s_per_req')} · "
+        budget += cpu(native, "node_cpu_s_per_req")
+        if cached:
+            budget += f" · {cpu(cached, 'server_cpu_s_per_req')} + {cpu(cached, 'node_cpu_s_per_req')}"
+        rss = [c["server_rss_kib"] / 1024 for c in [*ours, *cached] if c.get("server_rss_kib")]
+        rss_text = f"{min(rss):.0f}–{max(rss):.0f}" if rss else "-"
+        name = "batch (1000 × getblockhash)" if workload == "batch" else workload
+        lines.append(
+            f"| {name} | {conc} | {rate(ours, spec)} | {rate(native, spec)} | {_fmt_ratio(r, 'vs_native')} "
+            f"| {rate(cached, spec)} | {_fmt_ratio(r, 'cached_vs_native')} | {budget} | {rss_text} |"
+        )
+    return "\n".join(lines)
