@@ -22,6 +22,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
+# One owner for how a real node is started and found: the functional framework's node module.
+sys.path.insert(0, str(REPO / "test" / "functional"))
+from test_framework.node import real_node_binary, real_node_command  # noqa: E402
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -250,9 +254,7 @@ class RealNode:
 
     def start(self) -> RealNode:
         self.datadir.mkdir(parents=True, exist_ok=True)
-        cmd = [self.binary, "-regtest", f"-datadir={self.datadir}", f"-ipcbind=unix:{self.socket_path}",
-               "-listen=0", "-server=1", f"-rpcport={self.rpcport}", "-rpcuser=u", "-rpcpassword=p",
-               "-printtoconsole=0", "-fallbackfee=0.0001"]
+        cmd = real_node_command(self.binary, self.datadir, self.socket_path, self.rpcport)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_for(self._rpc_ready, 60, "bitcoin-node", self.proc)
         address = regtest_p2wpkh_address(bytes(20))
@@ -266,7 +268,7 @@ class RealNode:
     def _rpc_ready(self) -> bool:
         try:
             return self.rpc("getblockcount").get("error") is None
-        except OSError:
+        except (OSError, ValueError):
             return False
 
     def rpc(self, method: str, params: list[object] | None = None, path: str = "/") -> dict:
@@ -289,10 +291,6 @@ class RealNode:
     def log_text(self) -> str:
         path = self.datadir / "regtest" / "debug.log"
         return path.read_text(errors="replace") if path.exists() else ""
-
-
-def real_node_binary() -> str | None:
-    return os.environ.get("BITCOIN_NODE") or None
 
 
 def start_backend(socket_path: Path, blocks: int = 210) -> Standin | RealNode:

@@ -33,7 +33,8 @@ class BitcoinTestFramework:
     """Subclass, override ``set_test_params`` and ``run_test``, then ``Scenario().main()``.
 
     Attributes a scenario may set in ``set_test_params``:
-      ``num_blocks``      blocks the backend has (stand-in ``--blocks``; a real node mines them through us)
+      ``num_blocks``      blocks the backend has (stand-in ``--blocks``; a real node mines them through its own
+                          port before our server starts)
       ``node_args``       extra backend arguments (stand-in options such as ``--delay-ms``)
       ``server_args``     extra server options; ``server_userpass`` adds ``-rpcuser/-rpcpassword`` (None: none)
       ``setup_server``    False: ``run_test`` starts the server itself
@@ -102,15 +103,6 @@ class BitcoinTestFramework:
         if not self.setup_server:
             return
         self.start_server()
-        if not self.node.is_standin:
-            self.mine_real_node_to(self.num_blocks)
-
-    def mine_real_node_to(self, height: int) -> None:
-        """A real node starts at genesis: mine to ``height`` through our server (pass-through)."""
-        rpc = self.rpc
-        current = rpc.getblockcount()
-        if current < height:
-            rpc.generatetodescriptor(height - current, "raw(51)")
 
     # -- running -------------------------------------------------------------------------------------------
     def parse_args(self) -> None:

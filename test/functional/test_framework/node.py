@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from test_framework.authproxy import AuthServiceProxy, JSONRPCException
@@ -22,6 +23,51 @@ from test_framework.rawhttp import RawHttpConnection, RawResponse, build_request
 from test_framework.util import ROOT, get_free_port, port_answers
 
 LISTENING_LINE = "Listening for IPC requests on address unix:"
+# Output script OP_TRUE: blocks mined to it need no wallet (and mining into a wallet costs a wallet write per block).
+UNSPENDABLE_DESCRIPTOR = "raw(51)"
+
+
+def real_node_binary() -> str | None:
+    """The real ``bitcoin-node`` the tests run against (``$BITCOIN_NODE``), or None for the stand-in."""
+    return os.environ.get("BITCOIN_NODE") or None
+
+
+def real_node_command(binary: str, datadir: Path, socket_path: Path, rpcport: int) -> list[str]:
+    """How every test starts a real node: regtest, IPC on ``socket_path``, no P2P, its own HTTP port with
+    user u / password p (the baseline our answers are compared with, and the way state is created).
+
+    ``-unsafesqlitesync`` keeps wallet writes from syncing to disk (210 blocks mined into a wallet take 20 s
+    with syncing on this machine, 0.3 s without); ``-fallbackfee`` lets the wallet send on an empty mempool.
+    """
+    return [binary, "-regtest", f"-datadir={datadir}", f"-ipcbind=unix:{socket_path}", "-listen=0",
+            "-server=1", f"-rpcport={rpcport}", "-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1", "-rpcuser=u",
+            "-rpcpassword=p", "-printtoconsole=0", "-unsafesqlitesync", "-fallbackfee=0.0001"]
+
+
+def wait_rpc_ready(make_proxy: Callable[[], AuthServiceProxy], timeout: float, alive: Callable[[], bool],
+                   what: str) -> None:
+    """Poll ``getblockcount`` until it answers: -28 (warming up) and refused connections mean "not yet"."""
+    deadline = time.monotonic() + timeout
+    last_error = ""
+    while True:
+        if not alive():
+            raise AssertionError(f"{what} exited while waiting for its RPC ({last_error})")
+        try:
+            proxy = make_proxy()
+            try:
+                proxy.getblockcount()
+            finally:
+                proxy.close()
+            return
+        except JSONRPCException as exc:
+            if exc.error.get("code") != -28:
+                raise
+            last_error = str(exc)
+        except (OSError, FileNotFoundError) as exc:
+            last_error = repr(exc)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} never ready ({last_error}) after {timeout:.0f} s")
+        time.sleep(0.05)
 
 
 def server_command() -> list[str]:
@@ -167,8 +213,11 @@ class BackendNode(ManagedProcess):
         self.blocks = blocks
         self.variant = variant
         self.extra_args = list(extra_args or [])
-        self.binary = os.environ.get("BITCOIN_NODE") or None
+        self.binary = real_node_binary()
         self.ready_at: float | None = None
+        # A real node also serves its own HTTP port (user u, password p): the framework creates state through
+        # it (blocks, wallets) before our server connects, and tests compare our answers with it.
+        self.rpcport = get_free_port()
 
     @property
     def is_standin(self) -> bool:
@@ -182,8 +231,7 @@ class BackendNode(ManagedProcess):
                 argv += ["--variant", self.variant]
             return argv + extra_args
         self.datadir.mkdir(parents=True, exist_ok=True)
-        return [self.binary, "-regtest", f"-datadir={self.datadir}", f"-ipcbind=unix:{self.socket_path}",
-                "-listen=0", "-server=0", "-printtoconsole=0", *extra_args]
+        return real_node_command(self.binary, self.datadir, self.socket_path, self.rpcport) + extra_args
 
     def start(self, extra_args: list[str] | None = None, *, wait: bool = True, timeout: float = 60.0) -> None:
         """Start the node; a stale socket file left by a killed node is removed first (as a supervisor would)."""
@@ -198,6 +246,47 @@ class BackendNode(ManagedProcess):
         self._spawn(self.command(args))
         if wait:
             self.wait_ready(timeout)
+            self.wait_loaded(timeout)
+            self.mine_to(self.blocks)
+
+    def wait_loaded(self, timeout: float = 60.0) -> None:
+        """A real node opens its IPC socket before its chainstate is loaded: wait until its own port stops
+        answering -28 (the stand-in has loaded when its socket appears)."""
+        if self.binary is None:
+            return
+        wait_rpc_ready(self.direct_proxy, timeout, lambda: self.running, "bitcoin-node")
+
+    def direct_proxy(self, wallet: str | None = None, timeout: float = 60.0) -> AuthServiceProxy:
+        """A client of the real node's own HTTP port (``/wallet/<name>`` with ``wallet``)."""
+        assert self.binary is not None, "the stand-in has no HTTP port of its own"
+        path = "/" if wallet is None else f"/wallet/{wallet}"
+        return AuthServiceProxy(f"http://u:p@127.0.0.1:{self.rpcport}{path}", timeout=timeout)
+
+    def mine_to(self, height: int) -> None:
+        """Mine up to ``height`` (a real node starts at genesis; the stand-in was started with its blocks)."""
+        if self.binary is None:
+            return
+        proxy = self.direct_proxy()
+        current = proxy.getblockcount()
+        if current < height:
+            proxy.generatetodescriptor(height - current, UNSPENDABLE_DESCRIPTOR)
+        proxy.close()
+
+    def ensure_wallet(self, name: str = "w") -> None:
+        """Wallet ``name`` exists and is loaded: the stand-in has one built-in wallet ``w``; a real node gets
+        it created (or loaded) through its own port."""
+        if self.binary is None:
+            assert name == "w", "the stand-in has only wallet w"
+            return
+        proxy = self.direct_proxy()
+        if name in proxy.listwallets():
+            return
+        try:
+            proxy.createwallet(name)
+        except JSONRPCException as exc:
+            if exc.error.get("code") != -4:  # it exists on disk: load it
+                raise
+            proxy.loadwallet(name)
 
     def is_ready(self) -> bool:
         if self.socket_path.exists() or LISTENING_LINE in self.last_run_output():
@@ -305,27 +394,13 @@ class RpcServer(ManagedProcess):
 
     def wait_for_rpc(self, timeout: float = 60.0) -> None:
         """Wait until ``getblockcount`` answers (not -28, not a refused connection), as bitcoind tests do."""
-        deadline = time.monotonic() + timeout
-        last_error = ""
-        while True:
-            if not self.running:
-                raise AssertionError(f"server exited with code {self.returncode()}")
-            try:
-                if self.credentials is None and not self.cookie_path.exists():
-                    raise FileNotFoundError(self.cookie_path)
-                proxy = self.proxy(timeout=5)
-                proxy.getblockcount()
-                proxy.close()
-                return
-            except JSONRPCException as exc:
-                if exc.error.get("code") != -28:
-                    raise
-                last_error = str(exc)
-            except OSError as exc:
-                last_error = repr(exc)
-            if time.monotonic() > deadline:
-                raise AssertionError(f"server never ready ({last_error}) after {timeout:.0f} s")
-            time.sleep(0.05)
+
+        def proxy() -> AuthServiceProxy:
+            if self.credentials is None and not self.cookie_path.exists():
+                raise FileNotFoundError(self.cookie_path)
+            return self.proxy(timeout=5)
+
+        wait_rpc_ready(proxy, timeout, lambda: self.running, "server")
 
     def url(self, user: str | None = None, password: str | None = None, path: str = "/") -> str:
         from urllib.parse import quote

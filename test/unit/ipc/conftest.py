@@ -4,29 +4,39 @@ Every async test here runs on uvloop (`pytest_asyncio_loop_factories`), and fixt
 `kj`, which enters `capnp.kj_loop()` inside that loop — the same arrangement `app.py` uses.
 
 `node` is a real bitcoin-node when the environment variable BITCOIN_NODE names its binary (fresh regtest
-datadir, `-ipcbind=unix:<dir>/node.sock -listen=0 -server=0`, a few blocks mined through `Rpc.executeRpc`),
+datadir, started as every test starts one (`test_framework.node.real_node_command`), loaded and a few blocks
+mined through its own HTTP port before the client under test connects),
 otherwise the in-process stand-in: the client tests that take `node` run against either.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import os
 import signal
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvloop
-from ipc_testing import NODE_BLOCKS, NodeUnderTest, StandinProcess, spawn, wait_for_socket
+from ipc_testing import NODE_BLOCKS, NodeUnderTest, StandinProcess, spawn
 
 from bitcoin_rpc_mp.ipc.client import NodeClient
 from bitcoin_rpc_mp.standin.node import StandinNode
 
-# Bitcoin Core's functional tests' unspendable regtest address (P2WSH of a zero hash).
-REGTEST_ADDRESS = "bcrt1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq3xueyj"
+# How a real node is started and waited for has one owner: the functional framework's node module.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "functional"))
+from test_framework.authproxy import AuthServiceProxy
+from test_framework.node import (
+    UNSPENDABLE_DESCRIPTOR,
+    real_node_binary,
+    real_node_command,
+    wait_rpc_ready,
+)
+from test_framework.util import get_free_port
 
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Callable[[], Any]]:
@@ -73,26 +83,38 @@ async def client_factory(kj: None) -> AsyncIterator[Callable[..., Awaitable[Node
         await client.aclose()
 
 
-async def _mine_on_real_node(path: str, blocks: int) -> int:
-    """Mine `blocks` blocks through Rpc.executeRpc; returns how many were mined (0 on a node without Rpc)."""
-    client = NodeClient(path, reconnect_timeout_s=60.0)
-    await client.start()
+def _start_real_node(binary: str, datadir: Path, path: str, blocks: int) -> subprocess.Popen[bytes]:
+    """Start the real node as every test does (test_framework.node), wait for its chainstate, mine `blocks`
+    through its own HTTP port: the client under test meets a node that has finished loading."""
+    rpcport = get_free_port()
+    proc = spawn(real_node_command(binary, datadir, Path(path), rpcport))
+
+    def proxy() -> AuthServiceProxy:
+        return AuthServiceProxy(f"http://u:p@127.0.0.1:{rpcport}/", timeout=60)
+
     try:
-        caps = await client.wait_connected(60.0)
-        if not caps.has("Rpc"):
-            return 0
-        request = f'{{"method":"generatetoaddress","params":[{blocks},"{REGTEST_ADDRESS}"],"id":1}}'
-        reply = await client.execute_rpc(request, "/", "", long=True)
-        if '"error":null' not in reply:
-            raise RuntimeError(f"could not mine on the real node: {reply}")
-        return blocks
-    finally:
-        await client.aclose()
+        wait_rpc_ready(proxy, 60.0, lambda: proc.poll() is None, "bitcoin-node")
+        rpc = proxy()
+        rpc.generatetodescriptor(blocks, UNSPENDABLE_DESCRIPTOR)
+        rpc.close()
+    except BaseException:
+        _stop(proc)
+        raise
+    return proc
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture
 async def node(kj: None, short_dir: Path) -> AsyncIterator[NodeUnderTest]:
-    binary = os.environ.get("BITCOIN_NODE")
+    binary = real_node_binary()
     path = str(short_dir / "node.sock")
     if not binary:
         standin = StandinNode(variant="pr29409", blocks=NODE_BLOCKS)
@@ -104,28 +126,11 @@ async def node(kj: None, short_dir: Path) -> AsyncIterator[NodeUnderTest]:
         return
     datadir = short_dir / "data"
     datadir.mkdir()
-    proc = spawn(
-        [
-            binary,
-            "-regtest",
-            f"-datadir={datadir}",
-            f"-ipcbind=unix:{path}",
-            "-listen=0",
-            "-server=0",
-            "-printtoconsole=0",
-        ]
-    )
+    proc = await asyncio.to_thread(_start_real_node, binary, datadir, path, NODE_BLOCKS)
     try:
-        await wait_for_socket(path, 60.0, proc)
-        mined = await _mine_on_real_node(path, NODE_BLOCKS)
-        yield NodeUnderTest(path, None, mined)
+        yield NodeUnderTest(path, None, NODE_BLOCKS)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        await asyncio.to_thread(_stop, proc)
 
 
 @pytest.fixture
