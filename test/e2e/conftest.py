@@ -19,7 +19,7 @@ def node_and_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     """The spec's default node: regtest at height 210, `-rpcuser=u -rpcpassword=p`; a real bitcoin-node when
     BITCOIN_NODE is set."""
     base = tmp_path_factory.mktemp("e2e")
-    node = start_backend(base / "node.sock", blocks=210)
+    node = start_backend(base / "node.sock", blocks=210, wallet=True)
     server = Server(base / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"])
     try:
         server.start()

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
@@ -84,6 +86,12 @@ class Standin:
     def log_text(self) -> str:
         path = self.socket_path.with_suffix(".log")
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def mine(self, n: int = 1) -> None:
+        """Mine ``n`` blocks (SIGUSR1 each: the stand-in mines one per signal, asynchronously)."""
+        assert self.proc is not None
+        for _ in range(n):
+            self.proc.send_signal(signal.SIGUSR1)
 
 
 def extra_server_args() -> list[str]:
@@ -238,13 +246,14 @@ def regtest_p2wpkh_address(program: bytes) -> str:
 class RealNode:
     """bitcoin-node with -ipcbind and its own RPC port (-server=1) so answers can be compared with ours.
 
-    Mines `blocks` blocks into wallet `w` (when the node has wallet support) like the capture node of the
-    compat spec, else to a fixed address.
+    Mines up to `blocks` blocks, into wallet `w` (with `wallet`, when the node has wallet support) like the
+    capture node of the compat spec, else to a fixed address. A restart keeps the chain and mines nothing.
     """
 
     binary: str
     socket_path: Path
     blocks: int = 210
+    wallet: bool = True
     rpcport: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -257,13 +266,18 @@ class RealNode:
         cmd = real_node_command(self.binary, self.datadir, self.socket_path, self.rpcport)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_for(self._rpc_ready, 60, "bitcoin-node", self.proc)
+        height = self.rpc("getblockcount")["result"]
+        if height >= self.blocks:
+            return self
         address = regtest_p2wpkh_address(bytes(20))
-        created = self.rpc("createwallet", ["w"])
-        if created.get("error") is None:
+        if self.wallet and self.rpc("createwallet", ["w"]).get("error") is None:
             address = self.rpc("getnewaddress", [], "/wallet/w")["result"]
-        if self.blocks:
-            self.rpc("generatetoaddress", [self.blocks, address])
+        self.rpc("generatetoaddress", [self.blocks - height, address])
         return self
+
+    def mine(self, n: int = 1) -> None:
+        """Mine ``n`` blocks through the node's own port (to an address no wallet owns)."""
+        self.rpc("generatetoaddress", [n, regtest_p2wpkh_address(bytes(20))])
 
     def _rpc_ready(self) -> bool:
         try:
@@ -293,9 +307,18 @@ class RealNode:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def start_backend(socket_path: Path, blocks: int = 210) -> Standin | RealNode:
-    """The node behind our server: a real bitcoin-node when BITCOIN_NODE is set, else the stand-in."""
+def backend(socket_path: Path, blocks: int = 210, *, wallet: bool = False) -> Standin | RealNode:
+    """The node behind our server, not started: a real bitcoin-node when BITCOIN_NODE is set, else the
+    stand-in. ``wallet``: the real node gets wallet ``w`` owning its blocks (the stand-in always has one)."""
     binary = real_node_binary()
     if binary:
-        return RealNode(binary, socket_path, blocks=blocks).start()
-    return Standin(socket_path, blocks=blocks).start()
+        return RealNode(binary, socket_path, blocks=blocks, wallet=wallet)
+    return Standin(socket_path, blocks=blocks)
+
+
+def start_backend(socket_path: Path, blocks: int = 210, *, wallet: bool = False) -> Standin | RealNode:
+    """``backend(...)``, started."""
+    return backend(socket_path, blocks, wallet=wallet).start()
+
+
+STANDIN_ONLY = pytest.mark.standin

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import compat_cases
 import pytest
-from harness import Server, Standin, post, split_response
+from harness import RealNode, Server, Standin, post, split_response, start_backend
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,9 +24,9 @@ STATUS_LINE = re.compile(rb"HTTP/1\.[0-9] [1-5][0-9][0-9] [^\r\n]*\r\n")
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Standin, Server]]:
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Standin | RealNode, Server]]:
     base: Path = tmp_path_factory.mktemp("fuzz")
-    node = Standin(base / "node.sock", blocks=5).start()
+    node = start_backend(base / "node.sock", blocks=5)
     server = Server(base / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
     try:
         yield node, server
@@ -73,7 +73,7 @@ def check_responses(raw: bytes) -> None:
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(request=st.one_of(mutated(), st.binary(max_size=300)))
-def test_any_bytes_get_http_or_a_close(target: tuple[Standin, Server], request: bytes) -> None:
+def test_any_bytes_get_http_or_a_close(target: tuple[Standin | RealNode, Server], request: bytes) -> None:
     node, server = target
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         try:
@@ -95,7 +95,7 @@ def test_any_bytes_get_http_or_a_close(target: tuple[Standin, Server], request: 
     assert node.proc is not None and node.proc.poll() is None
 
 
-def test_server_still_serves_after_the_fuzz_run(target: tuple[Standin, Server]) -> None:
+def test_server_still_serves_after_the_fuzz_run(target: tuple[Standin | RealNode, Server]) -> None:
     _, server = target
     _, body = split_response(post(server.port, b'{"method":"getblockcount","id":1}'))
     assert body == b'{"result":5,"error":null,"id":1}\n'
