@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The one set-up script of bitcoin-rpc-mp.
 #   ./build.sh test [PYTEST ARGS]   install everything into .venv, then ruff, mypy and the whole pytest suite
+#   ./build.sh test-realnode NODE [PYTEST ARGS]
+#                                   the tests that meet a node (test/e2e, test/functional, test/unit/ipc) against
+#                                   a real bitcoin-node: NODE is its path or a variant folder of ../shared/bitcoin-node
 #   ./build.sh check                ruff and mypy only
 #   ./build.sh run [ARGS]           install, then serve (no --socket/-ipcconnect: starts the stand-in node)
 #   ./build.sh install              install only
@@ -150,6 +153,27 @@ case "$cmd" in
         log "pytest"
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
+    test-realnode)
+        [ $# -ge 1 ] || { echo "usage: ./build.sh test-realnode NODE [PYTEST ARGS]" >&2; exit 2; }
+        node="$1"; shift
+        nodes_dir="${BITCOIN_NODES:-$ROOT/../shared/bitcoin-node}"
+        [ -x "$node" ] || node="$nodes_dir/$node/bin/bitcoin-node"
+        [ -x "$node" ] || { log "no bitcoin-node binary at $node"; exit 2; }
+        export BITCOIN_NODE="$(cd "$(dirname "$node")" && pwd)/$(basename "$node")"
+        if [ -z "${BITCOIN_CLI:-}" ] && [ -x "$nodes_dir/cli/bin/bitcoin-cli" ]; then
+            export BITCOIN_CLI="$(cd "$nodes_dir/cli/bin" && pwd)/bitcoin-cli"
+        fi
+        install "test,bench"
+        log "pytest against $BITCOIN_NODE${BITCOIN_CLI:+ (bitcoin-cli $BITCOIN_CLI)}"
+        started=$(date +%s)
+        # Stand-in-only tests (marker `standin`) already ran in `./build.sh test`; exit 5 (nothing collected)
+        # is not a failure.
+        status=0
+        "$VENV/bin/python" -m pytest -q -m "not standin" test/e2e test/functional test/unit/ipc "$@" || status=$?
+        [ "$status" = 5 ] && status=0
+        log "real node $BITCOIN_NODE: pytest exit $status after $(( $(date +%s) - started )) s"
+        exit "$status"
+        ;;
     run)
         install ""
         exec "$VENV/bin/bitcoin-rpc-mp" "$@"
@@ -158,5 +182,5 @@ case "$cmd" in
         install "test,bench"
         coretests "$@"
         ;;
-    *) echo "usage: ./build.sh {test|check|run|install|coretests} [ARGS]" >&2; exit 2 ;;
+    *) echo "usage: ./build.sh {test|test-realnode NODE|check|run|install|coretests} [ARGS]" >&2; exit 2 ;;
 esac
