@@ -47,6 +47,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="delay added to calls of one IPC method (e.g. executeRpc=5000); repeatable",
     )
     parser.add_argument("--hang", action="store_true", help="accept every call and never answer (a hung node)")
+    parser.add_argument(
+        "--warmup-ms",
+        type=float,
+        default=0.0,
+        help="stay in warm-up this long after listening, as bitcoin-node loading its chainstate: executeRpc "
+        "answers -28, makeMining waits, a Chain call aborts",
+    )
     return parser.parse_args(argv)
 
 
@@ -63,7 +70,7 @@ async def run(args: argparse.Namespace) -> None:
         loop.add_signal_handler(signal.SIGINT, node.request_stop)
         loop.add_signal_handler(signal.SIGUSR1, node.mine)
         loop.add_signal_handler(signal.SIGUSR2, lambda: reorg(node))
-        await node.start(args.socket)
+        await node.start(args.socket, warmup_s=args.warmup_ms / 1000.0)
         print(f"Listening for IPC requests on address unix:{args.socket}", flush=True)
         await node.stopped.wait()
         await node.aclose()

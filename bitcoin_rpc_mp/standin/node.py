@@ -36,6 +36,7 @@ from bitcoin_rpc_mp.standin.server import (
 log = logging.getLogger("bitcoin_rpc_mp.standin")
 
 STOP_GRACE_S = 0.1  # bitcoin-node keeps answering for a moment after `stop` before closing connections
+WARMUP_STATUS = "Loading block index…"  # bitcoind's first warm-up status once its RPC is up
 
 
 class Connection:
@@ -91,6 +92,12 @@ class StandinNode:
         self.pid = os.getpid()
         self.thread_ids = itertools.count(self.pid + 1)
         self.start_time = time.time()
+        # Warm-up, as bitcoin-node: its socket accepts before the chainstate is loaded. Meanwhile executeRpc
+        # answers -28 with this status, makeMining waits for `loaded`, and any Chain call aborts the process
+        # (bitcoin-node asserts on its missing ChainstateManager). None: loaded.
+        self.warmup_status: str | None = None
+        self.loaded: asyncio.Event = asyncio.Event()
+        self.loaded.set()
         self.shutting_down: bool = False
         self.stopped = asyncio.Event()
         self.socket_path: str | None = None
@@ -101,14 +108,28 @@ class StandinNode:
         self._wake = asyncio.Event()
 
     # -- lifecycle ------------------------------------------------------------------------------------
-    async def start(self, socket_path: str) -> None:
-        """Bind and listen on ``socket_path``; must run inside ``capnp.kj_loop()``."""
+    async def start(self, socket_path: str, *, warmup_s: float = 0.0) -> None:
+        """Bind and listen on ``socket_path``; must run inside ``capnp.kj_loop()``. With ``warmup_s`` the node
+        spends that long "loading" after it starts listening (see ``warmup_status``)."""
+        if warmup_s > 0:
+            self.warmup_status = WARMUP_STATUS
+            self.loaded.clear()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(socket_path)
         self._server = await capnp.AsyncIoStream.create_unix_server(self._on_connection, socket_path)
         os.chmod(socket_path, 0o600)
         self.socket_path = socket_path
         self.log_line(f"Listening for IPC requests on address unix:{socket_path}")
+        if warmup_s > 0:
+            asyncio.get_running_loop().call_later(warmup_s, self.finish_loading)
+
+    def finish_loading(self) -> None:
+        """The end of warm-up: executeRpc serves, waiting makeMining calls return, Chain calls are safe."""
+        if self.warmup_status is None:
+            return
+        self.warmup_status = None
+        self.loaded.set()
+        self.log_line("init message: Done loading")
 
     async def serve_stream(self, stream: Any) -> None:
         """Serve one already-connected stream (e.g. one end of a socketpair) until it disconnects."""

@@ -284,6 +284,8 @@ class NodeHooks(Protocol):
 
     chain: RegtestChain
     start_time: float
+    # bitcoind's RPC warm-up status while the node is still loading ("Loading block index…"), else None
+    warmup_status: str | None
 
     def request_stop(self) -> None: ...
 
@@ -435,6 +437,9 @@ class RpcExecutor:
             return req.reply(None, e)
 
     def _run(self, req: Request, uri: str) -> Json:
+        status = self.node.warmup_status
+        if status is not None:  # CRPCTable::execute answers -28 before it even looks the method up
+            raise RpcError(-28, status)
         method = replies.METHODS.get(req.method)
         handler = _HANDLERS.get(req.method)
         if method is None or handler is None:

@@ -51,6 +51,10 @@ SHORT_DATA = "SpanReader::read(): end of data: iostream error"
 OLD_MINING = "Old mining interface (@2) not supported. Please update your client!"
 POOL_EXISTS = "makePool called on connection with existing pool"
 THREAD_BUSY = "thread busy"
+CHAINMAN_ASSERT = (
+    "./node/interfaces.cpp:873 ChainstateManager& node::{anonymous}::ChainImpl::chainman(): "
+    "Assertion `m_node.chainman' failed.\n"
+)
 GETBLOCKHASH_ASSERT = (
     "bitcoin-node: ./src/node/interfaces.cpp: virtual uint256 node::(anonymous namespace)::ChainImpl::"
     "getBlockHash(int): Assertion `chainman().ActiveChain()[height]' failed.\n"
@@ -141,6 +145,8 @@ class _Served:
         """Checks done when a call arrives; returns the call's context param (or None)."""
         if self.destroyed:
             abort_process()  # bitcoin-node dereferences the destroyed object and dies
+        if self._iface == "Chain" and self.node.warmup_status is not None:
+            abort_process(CHAINMAN_ASSERT)  # no ChainstateManager yet: bitcoin-node's Assert fails
         if self.node.faults.check_fatal():
             self.node.disconnect_all()
         if not needs_context:
@@ -506,7 +512,14 @@ def make_server_classes(vs: Any, variant: str) -> dict[str, type]:
             return self._make(ctx, "makeEcho", lambda: Echo(self.conn))
 
         def makeMining_context(self, ctx: Any) -> Coroutine[Any, Any, None]:
-            return self._make(ctx, "makeMining", lambda: Mining(self.conn))
+            # MakeMining(wait_loaded=true): the call returns once the chainstate is loaded.
+            node = self.node
+
+            async def work() -> None:
+                await node.loaded.wait()
+                ctx.results.result = Mining(self.conn)
+
+            return self._call(ctx, "makeMining", work)
 
         def makeMiningOld2_context(self, ctx: Any) -> Coroutine[Any, Any, None]:
             self._arrival(ctx, "makeMiningOld2", needs_context=False)

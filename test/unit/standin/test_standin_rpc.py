@@ -325,6 +325,7 @@ class Hooks:
         self.chain.mine(blocks)
         self.start_time = 0.0
         self.stops = 0
+        self.warmup_status: str | None = None
 
     def request_stop(self) -> None:
         self.stops += 1
@@ -461,3 +462,23 @@ def test_getblockstats_subsidy_halves_every_150_regtest_blocks() -> None:
     assert rpc.execute('{"id":1,"method":"getblockstats","params":[1,["nope"]]}', "/") == (
         '{"result":null,"error":{"code":-8,"message":"Invalid selected statistic \'nope\'"},"id":1}'
     )
+
+
+def test_warmup_answers_minus_28_for_every_method_then_serves() -> None:
+    """CRPCTable::execute: during warm-up every method, known or not, gets -28 with the status text; parse
+    errors and invalid requests still come first."""
+    hooks = Hooks(3)
+    hooks.warmup_status = "Loading block index…"
+    ex = RpcExecutor(hooks)
+    warm = '"error":{"code":-28,"message":"Loading block index…"}'
+    assert ex.execute('{"method":"getblockcount","id":1}', "/", "") == '{"result":null,' + warm + ',"id":1}'
+    assert ex.execute('{"method":"nosuch","id":1}', "/", "") == '{"result":null,' + warm + ',"id":1}'
+    assert ex.execute('{"jsonrpc":"2.0","method":"getblockcount","id":1}', "/", "") == (
+        '{"jsonrpc":"2.0",' + warm + ',"id":1}')
+    assert ex.execute('[{"method":"getblockcount","id":1}]', "/", "") == '[{"result":null,' + warm + ',"id":1}]'
+    assert ex.execute('{"id":1}', "/", "") == (
+        '{"result":null,"error":{"code":-32600,"message":"Missing method"},"id":1}')
+    assert ex.execute('{"method":"stop","id":1}', "/", "") == '{"result":null,' + warm + ',"id":1}'
+    assert hooks.stops == 0, "stop is refused during warm-up too"
+    hooks.warmup_status = None
+    assert ex.execute('{"method":"getblockcount","id":1}', "/", "") == '{"result":3,"error":null,"id":1}'
