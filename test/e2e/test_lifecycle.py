@@ -58,6 +58,51 @@ def test_node_absent_at_start_answers_warmup_then_serves(tmp_path: Path) -> None
         node.stop()
 
 
+def test_warmup_is_answered_with_minus_28_and_the_node_survives_it(tmp_path: Path) -> None:
+    """A node's socket accepts before its chainstate is loaded (bitcoin-node: ~0.5 s here; the stand-in with
+    --warmup-ms). Our server, connected from the first moment, answers -28 until the node serves (bitcoind's
+    warm-up code, which bitcoin-cli -rpcwait waits through), never another error, and the node lives."""
+    socket_path = tmp_path / "node.sock"
+    server = Server(tmp_path / "data", socket_path, ["-rpcuser=u", "-rpcpassword=p"], wait_for_node=False).start()
+    node = backend(socket_path, blocks=3)
+    if isinstance(node, Standin):
+        node.extra = ["--warmup-ms", "1500"]
+    replies: list[tuple[float, int, dict]] = []
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set():
+            status, reply = call(server.port, GETBLOCKCOUNT)
+            replies.append((time.monotonic(), status, reply))
+            if status == 200:
+                return
+            time.sleep(0.02)
+
+    poller = threading.Thread(target=poll)
+    try:
+        poller.start()
+        node.start()
+        deadline = time.monotonic() + 30
+        while poller.is_alive() and time.monotonic() < deadline:
+            assert node.proc is not None
+            assert node.proc.poll() is None, f"the node died during its warm-up:\n{node.log_text()[-2000:]}"
+            poller.join(0.1)
+        assert replies and replies[-1][1] == 200, f"no answer after the node's warm-up: {replies[-3:]}"
+        before = [(status, reply["error"]["code"]) for _, status, reply in replies[:-1]]
+        assert set(before) <= {(500, -28)}, f"only warm-up replies before the first answer: {set(before)}"
+        if isinstance(node, Standin):
+            warm = [r for _, _, r in replies if r.get("error") and r["error"]["message"] == "Loading block index…"]
+            print(f"{len(warm)} replies carried the node's own warm-up status")
+        assert node.proc is not None and node.proc.poll() is None, "the node lives through its warm-up"
+        wait_for_status(server.port, 200, 5)
+        assert call(server.port, GETBLOCKCOUNT)[1]["result"] == 3
+    finally:
+        done.set()
+        poller.join(10)
+        server.stop()
+        node.stop()
+
+
 def test_stop_through_us_stops_the_node_and_the_server_stays(tmp_path: Path) -> None:
     node = backend(tmp_path / "node.sock", blocks=1).start()
     server = Server(tmp_path / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"]).start()
