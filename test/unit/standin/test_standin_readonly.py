@@ -26,6 +26,7 @@ class Node:
         self.chain = RegtestChain()
         self.chain.mine(blocks)
         self.start_time = 0.0
+        self.warmup_status: str | None = None  # loaded
 
     def request_stop(self) -> None:
         pass
