@@ -156,8 +156,9 @@ class Coalescer:
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         start = _V2_START if call.version == JSONRPC_V2 else _LEGACY_START
         group.items.append(_Item(text, start, _id_suffix(call), future))
-        # Not cancelled with the waiting request: the group is sent anyway (read-only), the reply dropped.
-        return await asyncio.shield(future)
+        # The future is this request's own: if the request is cancelled, so is the future, and the group (sent
+        # anyway: read-only) skips it when the reply comes.
+        return await future
 
     def _dispatch(self) -> None:
         while self._in_flight < self.limit and self._queue:

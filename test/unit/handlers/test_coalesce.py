@@ -161,3 +161,20 @@ def test_split_refuses_anything_that_does_not_line_up() -> None:
     assert split_reply('{"result":null,"error":{"code":-28,"message":"x"},"id":null}', shapes) is None
     assert split_reply('[{"result":1,"error":null,"id":1}]', shapes) is None
     assert split_reply("null", shapes) is None
+
+
+def test_a_cancelled_waiting_request_leaves_its_group_intact() -> None:
+    async def main() -> None:
+        client = FakeClient()
+        coalescer = Coalescer(client, limit=1)  # type: ignore[arg-type]
+        texts = [REQUESTS[0] % (i, i) for i in range(6)]
+        tasks = [asyncio.ensure_future(coalescer.execute(call_of(t), t, "/", "u")) for t in texts]
+        await asyncio.sleep(0)
+        tasks[3].cancel()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        assert isinstance(done[3], asyncio.CancelledError)
+        alone = [await FakeClient(0).execute_rpc(t, "/", "u") for t in texts]
+        assert [d for i, d in enumerate(done) if i != 3] == [a for i, a in enumerate(alone) if i != 3]
+        assert coalescer._in_flight == 0 and not coalescer._queue
+
+    asyncio.run(main())
