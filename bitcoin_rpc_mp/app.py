@@ -10,6 +10,7 @@ layer.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import faulthandler
 import gc
 import hmac
@@ -70,6 +71,7 @@ UNAUTHORIZED = Unauthorized().response
 BODILESS = {403: Forbidden().response, 204: Response(204)}
 JSON_CONTENT = (("Content-Type", "application/json"),)
 AUTH_FAILURE_DELAY_S = 0.25  # bitcoind's deterrent against guessing, only for wrong credentials
+UNAUTHORIZED_AFTER_DELAY = dataclasses.replace(UNAUTHORIZED, delay_s=AUTH_FAILURE_DELAY_S)
 STANDIN_BLOCKS = 210
 STANDIN_DEMO_USER = ("u", "p")
 SHUTDOWN_TIMEOUT_S = 3.0
@@ -118,8 +120,8 @@ class JsonRpcHttpHandler:
         user = self._authenticate(header)
         if user is None:
             log.warning("ThreadRPCServer incorrect password attempt from %s", peer)
-            await asyncio.sleep(AUTH_FAILURE_DELAY_S)
-            return UNAUTHORIZED, ""
+            # bitcoind sleeps 250 ms in its worker; we wait after giving the worker back (see Response.delay_s)
+            return UNAUTHORIZED_AFTER_DELAY, ""
         reply = await self._dispatcher.handle(request.body, user, request.target)
         if reply.body is None:
             return BODILESS.get(reply.status) or Response(reply.status), reply.method
@@ -295,7 +297,7 @@ async def _serve(settings: Settings, claim: DatadirClaim | None, node_socket: st
     executor: Executor = NodeExecutor(client, native=settings.ipcnative, coalescer=coalescer, cache=cache)
     if settings.node is not None:
         executor = FirstConnectionWait(executor, client, FIRST_CONNECTION_WAIT_S)
-    dispatcher = Dispatcher(executor, whitelist)
+    dispatcher = Dispatcher(executor, whitelist, max_batch=settings.rpcmaxbatch)
     work_queue = WorkQueue(settings.rpcthreads, settings.rpcworkqueue)
     metrics = None
     if settings.metrics is not None:
@@ -503,6 +505,26 @@ async def _finish_tasks() -> bool:
     return not still_running
 
 
+FD_LIMIT_WANTED = 65536  # each HTTP connection costs one fd; idle keep-alive clients can hold thousands
+
+
+def raise_fd_limit(wanted: int = FD_LIMIT_WANTED) -> int:
+    """bitcoind's RaiseFileDescriptorLimit: lift the soft RLIMIT_NOFILE towards `wanted`, as far as the hard
+    limit allows; returns the soft limit now in force. Past it, new connections are dropped at accept (the
+    event loop keeps serving the others)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
 def run(settings: Settings) -> int:
     """Entry point used by the console script once the options are valid."""
     try:
@@ -512,6 +534,10 @@ def run(settings: Settings) -> int:
     except OSError as exc:
         _print_errors([f"Could not open debug log file {settings.debuglogfile}: {exc.strerror or exc}"])
         return 1
+    limit = raise_fd_limit()
+    if limit < 1024:
+        log.warning("only %d file descriptors allowed (ulimit -n): at most about %d RPC clients at once", limit,
+                    max(0, limit - 64))
     # A crash inside a C extension (pycapnp, uvloop) would otherwise end the process without a word: write the
     # Python stack of every thread to stderr on SIGSEGV, SIGFPE, SIGABRT, SIGBUS and SIGILL.
     faulthandler.enable()

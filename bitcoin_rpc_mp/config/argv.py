@@ -202,6 +202,12 @@ OPTIONS: dict[str, OptionSpec] = {
         ),
         _opt("rpcworkqueue", "Set the depth of the work queue to service RPC calls (default: 64)", "<n>"),
         _opt(
+            "rpcmaxbatch",
+            "Refuse JSON-RPC batches of more than <n> requests with HTTP 400 and error -32600 before running any "
+            "of them; bitcoind has no such bound (bitcoin#14376), so 0 = no limit is the default",
+            "<n>",
+        ),
+        _opt(
             "debug",
             "Output debug and trace logging (default: -nodebug, supplying <category> is optional). If <category> "
             "is not supplied or if <category> is 1 or all, output all debug logging. If <category> is 0 or none, "

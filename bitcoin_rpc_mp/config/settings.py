@@ -195,6 +195,7 @@ class Settings:
     rpc_allow: AllowList
     rpcthreads: int
     rpcworkqueue: int
+    rpcmaxbatch: int  # 0 = no limit (bitcoind's behaviour)
     rpcservertimeout_s: int  # 0 = no idle timeout
     # authentication
     rpcuser: str
@@ -636,6 +637,7 @@ def build_settings(
     rpcworkqueue = max(
         1, _int_option(store, "rpcworkqueue", DEFAULT_RPCWORKQUEUE, minimum=None, what="an integer")
     )
+    rpcmaxbatch = _int_option(store, "rpcmaxbatch", 0, minimum=0, what="an integer, 0 or more")
     rpcservertimeout_s = _int_option(
         store,
         "rpcservertimeout",
@@ -738,6 +740,7 @@ def build_settings(
         rpc_allow=allow,
         rpcthreads=rpcthreads,
         rpcworkqueue=rpcworkqueue,
+        rpcmaxbatch=rpcmaxbatch,
         rpcservertimeout_s=rpcservertimeout_s,
         rpcuser=rpcuser,
         rpcpassword=rpcpassword,

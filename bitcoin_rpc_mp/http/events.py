@@ -81,6 +81,9 @@ class Response:
     status: int
     headers: Headers = ()
     body: bytes = b""
+    # Written only after this many seconds, waited out after the request has given its worker back: bitcoind's
+    # 250 ms deterrent after a wrong password, without letting password guessers occupy every worker.
+    delay_s: float = 0.0
 
     def __post_init__(self) -> None:
         if not 100 <= self.status <= 599:

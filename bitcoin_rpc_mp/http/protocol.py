@@ -155,6 +155,8 @@ class HttpProtocol(asyncio.Protocol):
         finally:
             if started:
                 self._work_queue.leave()
+        if response.delay_s > 0:
+            await asyncio.sleep(response.delay_s)
         self._busy = False
         if self._closed:
             return
