@@ -726,3 +726,10 @@ def test_invalid_metrics(value: str) -> None:
     assert error_of(f"-metrics={value}") == (
         f"Invalid -metrics={value}; must be <port> or <host>:<port> with a numeric host."
     )
+
+
+def test_rpcmaxbatch_defaults_to_no_limit() -> None:
+    assert build().rpcmaxbatch == 0
+    assert build("-rpcmaxbatch=1000").rpcmaxbatch == 1000
+    with pytest.raises(ConfigError, match="rpcmaxbatch"):
+        build("-rpcmaxbatch=-1")

@@ -153,3 +153,46 @@ async def test_whitelist_default_off_leaves_users_without_a_list_free() -> None:
     wl = Whitelist.from_options(["a:getblockcount"], False)
     assert (await run(b'{"method":"getblockhash","id":1}', "b", whitelist=wl))[0] == 404
     assert (await run(b'{"method":"getblockhash","id":1}', "a", whitelist=wl))[0] == 403
+
+
+
+
+async def test_rpcmaxbatch_refuses_before_running_anything() -> None:
+    """-rpcmaxbatch (0 = none, bitcoind's default): a larger batch is refused whole, nothing runs."""
+    executor = FakeExecutor()
+    limited = Dispatcher(executor, Whitelist.from_options([]), max_batch=2)
+    reply = await limited.handle(b"[" + b",".join([b'{"method":"getblockcount","id":1}'] * 3) + b"]", "u", "/")
+    assert reply.status == 400
+    assert reply.body == (b'{"result":null,"error":{"code":-32600,"message":"Batch of 3 requests is larger than '
+                          b'-rpcmaxbatch=2; split it into smaller batches"},"id":null}')
+    assert executor.ran == []
+    reply = await limited.handle(b'[{"method":"getblockcount","id":1},{"method":"getblockcount","id":2}]', "u", "/")
+    assert reply.status == 200 and len(executor.ran) == 2
+    unlimited = Dispatcher(FakeExecutor(), Whitelist.from_options([]))
+    big = b"[" + b",".join([b'{"method":"getblockcount","id":1}'] * 5000) + b"]"
+    reply = await unlimited.handle(big, "u", "/")
+    assert reply.status == 200 and reply.body is not None and reply.body.count(b'"result":210') == 5000
+
+
+async def test_a_large_batch_lets_other_tasks_run() -> None:
+    """Element by element, a batch gives the event loop a turn every few elements (and a body of 256 KiB or
+    more is read in a thread), so one huge batch cannot starve the other clients."""
+    import asyncio
+
+    ticks = 0
+    done = asyncio.Event()
+
+    async def other_client() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_client())
+    body = b"[" + b",".join([b'{"method":"getblockcount","id":1}'] * 20_000) + b"]"
+    assert len(body) >= 256 * 1024
+    reply = await Dispatcher(FakeExecutor(), Whitelist.from_options([])).handle(body, "u", "/")
+    done.set()
+    await other
+    assert reply.status == 200
+    assert ticks >= 20_000 // 32
