@@ -416,6 +416,11 @@ class Harness:
             if now >= next_sample:
                 self.sample()
                 next_sample += 1.0
+                if len(self.samples) % 60 == 0:
+                    last = self.samples[-1]
+                    print(f"{last['t'] / 60:5.1f} min: {int(last['answered'])} answered, {int(last['lost'])} lost, "
+                          f"{self.kills} kills, {self.reorgs} reorgs, {len(self.crashes)} crashes, server RSS "
+                          f"{last['server_rss_kib'] / 1024:.0f} MiB, {int(last['server_fds'])} fds", flush=True)
             if not self.server.alive:
                 assert self.server.proc is not None
                 self.crashes.append(f"{time.strftime('%H:%M:%S')} server exited with {self.server.proc.returncode}")
@@ -673,8 +678,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default="", help="report directory (default: a new temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the node and server datadirs")
+    parser.add_argument("--workdir", default="", help="where the datadirs and logs go (default: a new /tmp dir; "
+                        "the Unix socket path must stay under 108 bytes)")
     args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="soak-", dir="/tmp"))
+    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="soak-", dir="/tmp"))
+    workdir.mkdir(parents=True, exist_ok=True)
     args.out = args.out or str(workdir / "report")
     harness = Harness(args, workdir)
     signal.signal(signal.SIGTERM, lambda *_: harness.stop_event.set())

@@ -17,12 +17,13 @@ SOAK = REPO / "contrib" / "soak" / "soak.py"
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-def test_soak_smoke(tmp_path: Path) -> None:
+def test_soak_smoke(short_dir: Path) -> None:
     node = real_node_binary() or "standin"
-    out = tmp_path / "report"
+    out = short_dir / "report"
     result = subprocess.run(
         [sys.executable, str(SOAK), "--node-bin", node, "--seconds", "20", "--hostile-every", "5",
-         "--reorg-every", "6", "--kill-every", "6", "--graceful-stops", "--out", str(out)],
+         "--reorg-every", "6", "--kill-every", "6", "--graceful-stops", "--out", str(out),
+         "--workdir", str(short_dir / "w")],
         capture_output=True, text=True, timeout=170, cwd=REPO, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
