@@ -200,7 +200,7 @@ async def test_a_large_batch_lets_other_tasks_run() -> None:
 
 async def test_rpcmaxbatch_applies_to_batches_the_node_would_run_whole() -> None:
     executor = FakeExecutor(whole_batches=True)
-    limited = Dispatcher(executor, FakeWhitelist(), max_batch=1)
+    limited = Dispatcher(executor, Whitelist.from_options([]), max_batch=1)
     reply = await limited.handle(b'[{"method":"a","id":1},{"method":"b","id":2}]', "u", "/")
     assert reply.status == 400 and reply.body is not None and b"-rpcmaxbatch=1" in reply.body
     assert executor.batches == [] and executor.ran == []
