@@ -2,7 +2,8 @@
 
 Owns the Unix socket (stale file removed before binding, mode 0600 after), one `Connection` per client
 (its Init, ThreadMap, Threads and optional pool), tip-change wake-ups for ``Mining.waitTipChanged``, the
-``stop`` sequence (waits return empty at once, connections close ~100 ms later, `stopped` is set) and the
+``stop`` sequence (waits return empty at once, connections close ~100 ms later while the listener keeps
+accepting for another 500 ms, during which a Chain or Mining call aborts the process; then `stopped` is set) and the
 log lines a test may look for (``Listening for IPC requests on address unix:<path>``, ``init message: …``).
 
 Imports of ours: ``bitcoin_rpc_mp.ipc.schemas`` and the other ``standin`` modules only.
@@ -36,6 +37,9 @@ from bitcoin_rpc_mp.standin.server import (
 log = logging.getLogger("bitcoin_rpc_mp.standin")
 
 STOP_GRACE_S = 0.1  # bitcoin-node keeps answering for a moment after `stop` before closing connections
+# ... then drops its IPC clients while its listener still accepts until the process exits; a Chain or Mining
+# call that reaches it then aborts it (its ChainstateManager is gone).
+STOP_TEARDOWN_S = 0.5
 WARMUP_STATUS = "Loading block index…"  # bitcoind's first warm-up status once its RPC is up
 
 
@@ -99,6 +103,7 @@ class StandinNode:
         self.loaded: asyncio.Event = asyncio.Event()
         self.loaded.set()
         self.shutting_down: bool = False
+        self.tearing_down: bool = False  # after `stop`: clients dropped, listener still open (see STOP_TEARDOWN_S)
         self.stopped = asyncio.Event()
         self.socket_path: str | None = None
         self.log_lines: list[str] = []
@@ -160,6 +165,11 @@ class StandinNode:
         asyncio.get_running_loop().call_later(STOP_GRACE_S, self._finish_stop)
 
     def _finish_stop(self) -> None:
+        self.tearing_down = True
+        self.disconnect_all()
+        asyncio.get_running_loop().call_later(STOP_TEARDOWN_S, self._exit)
+
+    def _exit(self) -> None:
         if self._server is not None:
             self._server.close()
             self._server = None

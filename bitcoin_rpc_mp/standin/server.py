@@ -55,6 +55,11 @@ CHAINMAN_ASSERT = (
     "./node/interfaces.cpp:873 ChainstateManager& node::{anonymous}::ChainImpl::chainman(): "
     "Assertion `m_node.chainman' failed.\n"
 )
+TEARDOWN_ASSERT = {
+    "Chain": CHAINMAN_ASSERT,
+    "Mining": "./node/interfaces.cpp ChainstateManager& node::{anonymous}::MinerImpl::chainman(): "
+    "Assertion `m_node.chainman' failed.\n",
+}
 GETBLOCKHASH_ASSERT = (
     "bitcoin-node: ./src/node/interfaces.cpp: virtual uint256 node::(anonymous namespace)::ChainImpl::"
     "getBlockHash(int): Assertion `chainman().ActiveChain()[height]' failed.\n"
@@ -145,6 +150,8 @@ class _Served:
         """Checks done when a call arrives; returns the call's context param (or None)."""
         if self.destroyed:
             abort_process()  # bitcoin-node dereferences the destroyed object and dies
+        if self._iface in ("Chain", "Mining") and self.node.tearing_down:
+            abort_process(TEARDOWN_ASSERT[self._iface])  # the ChainstateManager is gone: bitcoin-node's Assert fails
         if self._iface == "Chain" and self.node.warmup_status is not None:
             abort_process(CHAINMAN_ASSERT)  # no ChainstateManager yet: bitcoin-node's Assert fails
         if self.node.faults.check_fatal():

@@ -141,3 +141,62 @@ async def test_probe_connection_that_closes_silently_does_not_kill_it(spawn: Any
     chain = (await c.init.makeChain(context=ctx)).result
     assert (await chain.getHeight(context=ctx)).result == 5
     assert p.proc.returncode is None
+
+
+async def _stop_and_reconnect(p: Proc) -> RawClient:
+    """`stop` through executeRpc; once the node has dropped us, connect again (its listener still accepts)."""
+    c = await p.connect()
+    ctx = await c.context()
+    rpc = (await c.init.makeRpc(context=ctx)).result
+    reply = await rpc.executeRpc(context=ctx, request='{"method":"stop","id":1}', uri="/", user="")
+    assert reply.result == '{"result":"Bitcoin Core stopping","error":null,"id":1}'
+    with pytest.raises(capnp.KjException) as info:
+        for _ in range(100):
+            await asyncio.wait_for(rpc.executeRpc(context=ctx, request="{}", uri="/", user=""), 2)
+            await asyncio.sleep(0.01)
+    assert info.value.type == "DISCONNECTED", "the node drops its IPC clients shortly after stop"
+    return await p.connect()
+
+
+async def test_after_stop_the_listener_accepts_until_exit_and_a_chain_call_aborts(spawn: Any) -> None:
+    """As bitcoin-node shutting down: clients dropped, listener still open, a Chain call on a new connection
+    aborts the process with the node's assertion."""
+    p = await spawn()
+    late = await _stop_and_reconnect(p)
+    ctx = await late.context()
+    echo = (await late.init.makeEcho(context=ctx)).result
+    assert (await echo.echo(context=ctx, echo="x")).result == "x", "calls that need no chainstate still answer"
+    chain = (await late.init.makeChain(context=ctx)).result
+    with pytest.raises(capnp.KjException):
+        await asyncio.wait_for(chain.getHeight(context=ctx), 5)
+    rc, stderr = await p.wait_exit()
+    assert rc == -signal.SIGABRT
+    assert "ChainImpl::chainman(): Assertion `m_node.chainman' failed." in stderr
+
+
+async def test_after_stop_a_process_left_alone_exits_cleanly(spawn: Any) -> None:
+    p = await spawn()
+    late = await _stop_and_reconnect(p)
+    late.close()
+    rc, _ = await p.wait_exit()
+    assert rc == 0
+
+
+async def test_warmup_answers_minus_28_and_a_chain_call_aborts(spawn: Any) -> None:
+    """As bitcoin-node loading its chainstate: executeRpc answers -28, a Chain call aborts the process."""
+    p = await spawn("--warmup-ms", "60000")
+    c = await p.connect()
+    ctx = await c.context()
+    rpc = (await c.init.makeRpc(context=ctx)).result
+    reply = await rpc.executeRpc(context=ctx, request='{"method":"getblockcount","id":1}', uri="/", user="")
+    assert reply.result == '{"result":null,"error":{"code":-28,"message":"Loading block index…"},"id":1}'
+    making = asyncio.ensure_future(c.init.makeMining(context=await c.context("m")))
+    await asyncio.sleep(0.3)
+    assert not making.done(), "makeMining waits for the chainstate, as MakeMining(wait_loaded=true)"
+    chain = (await c.init.makeChain(context=ctx)).result
+    with pytest.raises(capnp.KjException):
+        await asyncio.wait_for(chain.getHeight(context=ctx), 5)
+    rc, stderr = await p.wait_exit()
+    assert rc == -signal.SIGABRT
+    assert "ChainImpl::chainman(): Assertion `m_node.chainman' failed." in stderr
+    making.cancel()
