@@ -26,7 +26,7 @@ PYTHON = sys.executable
 
 # One owner for how a real node is started and found: the functional framework's node module.
 sys.path.insert(0, str(REPO / "test" / "functional"))
-from test_framework.node import real_node_binary, real_node_command  # noqa: E402
+from test_framework.node import real_node_binary, real_node_command, server_command, standin_command  # noqa: E402
 
 
 def free_port() -> int:
@@ -63,8 +63,7 @@ class Standin:
     def start(self) -> Standin:
         if self.socket_path.exists():
             self.socket_path.unlink()
-        cmd = [PYTHON, "-m", "bitcoin_rpc_mp.standin", "--socket", str(self.socket_path),
-               "--blocks", str(self.blocks), "--variant", self.variant, *self.extra]
+        cmd = [*standin_command(self.socket_path, self.blocks, self.variant), *self.extra]
         log = open(self.socket_path.with_suffix(".log"), "wb")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
         try:
@@ -111,7 +110,7 @@ class Server:
 
     def start(self) -> Server:
         self.datadir.mkdir(parents=True, exist_ok=True)
-        cmd = [PYTHON, "-m", "bitcoin_rpc_mp", "-regtest", f"-datadir={self.datadir}",
+        cmd = [*server_command(), "-regtest", f"-datadir={self.datadir}",
                f"-ipcconnect=unix:{self.socket_path}", f"-rpcport={self.port}", *extra_server_args(), *self.args]
         log = open(self.datadir / "server.log", "wb")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)

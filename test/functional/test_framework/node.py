@@ -44,6 +44,13 @@ def real_node_command(binary: str, datadir: Path, socket_path: Path, rpcport: in
             "-rpcpassword=p", "-printtoconsole=0", "-unsafesqlitesync", "-fallbackfee=0.0001"]
 
 
+def standin_command(socket_path: Path, blocks: int, variant: str | None = None) -> list[str]:
+    """How every test starts the stand-in as a process (its options follow; see ``python -m
+    bitcoin_rpc_mp.standin -h``)."""
+    argv = [sys.executable, "-m", "bitcoin_rpc_mp.standin", "--socket", str(socket_path), "--blocks", str(blocks)]
+    return argv + (["--variant", variant] if variant else [])
+
+
 def wait_rpc_ready(make_proxy: Callable[[], AuthServiceProxy], timeout: float, alive: Callable[[], bool],
                    what: str) -> None:
     """Poll ``getblockcount`` until it answers: -28 (warming up) and refused connections mean "not yet"."""
@@ -225,11 +232,7 @@ class BackendNode(ManagedProcess):
 
     def command(self, extra_args: list[str]) -> list[str]:
         if self.binary is None:
-            argv = [sys.executable, "-m", "bitcoin_rpc_mp.standin", "--socket", str(self.socket_path),
-                    "--blocks", str(self.blocks)]
-            if self.variant:
-                argv += ["--variant", self.variant]
-            return argv + extra_args
+            return standin_command(self.socket_path, self.blocks, self.variant) + extra_args
         self.datadir.mkdir(parents=True, exist_ok=True)
         return real_node_command(self.binary, self.datadir, self.socket_path, self.rpcport) + extra_args
 
