@@ -46,7 +46,7 @@ from .handlers.answer_cache import AnswerCache
 from .handlers.coalesce import Coalescer
 from .handlers.registry import NodeExecutor
 from .http.errors import Forbidden, Unauthorized
-from .http.events import Request, Response
+from .http.events import Request, Response, checked_headers
 from .http.server import HttpServer
 from .http.workqueue import WorkQueue
 from .ipc.client import NodeClient
@@ -69,7 +69,7 @@ log = logging.getLogger("bitcoin_rpc_mp")
 UNAUTHORIZED = Unauthorized().response
 # the dispatcher's replies without a body: whitelist refusals and notifications
 BODILESS = {403: Forbidden().response, 204: Response(204)}
-JSON_CONTENT = (("Content-Type", "application/json"),)
+JSON_CONTENT = checked_headers(("Content-Type", "application/json"))
 AUTH_FAILURE_DELAY_S = 0.25  # bitcoind's deterrent against guessing, only for wrong credentials
 UNAUTHORIZED_AFTER_DELAY = dataclasses.replace(UNAUTHORIZED, delay_s=AUTH_FAILURE_DELAY_S)
 STANDIN_BLOCKS = 210

@@ -51,7 +51,7 @@ from .events import (
     find_header,
     wants_keep_alive,
 )
-from .wire import serialize_response
+from .wire import ReplyWriter
 
 __all__ = [
     "MAX_BODY_SIZE",
@@ -99,8 +99,13 @@ class HttpConnection:
     """One server-side HTTP connection, no I/O (see the module docstring for the protocol)."""
 
     def __init__(
-        self, *, max_headers_size: int = MAX_HEADERS_SIZE, max_body_size: int = MAX_BODY_SIZE
+        self,
+        *,
+        max_headers_size: int = MAX_HEADERS_SIZE,
+        max_body_size: int = MAX_BODY_SIZE,
+        writer: ReplyWriter | None = None,
     ) -> None:
+        self._writer = ReplyWriter() if writer is None else writer  # the server shares one among connections
         self._max_headers = max_headers_size
         self._max_body = max_body_size
         self._buf = bytearray()
@@ -180,7 +185,7 @@ class HttpConnection:
         if pending is None:
             raise RuntimeError("send_response without a pending request")
         connection = find_header(pending.headers, "Connection")
-        data = serialize_response(response, now, version=pending.version, connection=connection)
+        data = self._writer.serialize(response, now, version=pending.version, connection=connection)
         self._pending = None
         if isinstance(pending, ProtocolFailure) or not wants_keep_alive(pending.version, connection):
             self._must_close = True

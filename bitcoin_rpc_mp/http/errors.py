@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .events import Headers, Response
+from .events import Headers, Response, checked_headers
 
-NO_STORE: Headers = (("Cache-Control", "no-store"),)
+NO_STORE: Headers = checked_headers(("Cache-Control", "no-store"))
 
 
 class HttpError(Exception):
@@ -44,7 +44,7 @@ class Unauthorized(HttpError):
     """401: missing or wrong credentials (the 250 ms delay on wrong ones is the caller's business)."""
 
     status = 401
-    headers = (("WWW-Authenticate", 'Basic realm="jsonrpc"'),)
+    headers = checked_headers(("WWW-Authenticate", 'Basic realm="jsonrpc"'))
 
 
 class Forbidden(HttpError):

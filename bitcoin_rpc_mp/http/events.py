@@ -68,9 +68,30 @@ class Request:
         return wants_keep_alive(self.version, self.header("Connection"))
 
 
-# Header tuples that passed Response's checks (bounded: handlers that build headers per request just miss it).
-_VALID_HEADERS: set[Headers] = {()}
-_VALID_HEADERS_MAX = 256
+class CheckedHeaders(tuple[tuple[str, str], ...]):
+    """A header tuple that passed Response's checks once (made by `checked_headers`, for the tuples a handler
+    defines once and replies with many times): Response does not check it again."""
+
+    __slots__ = ()
+
+
+def _check_headers(headers: Headers) -> None:
+    for name, value in headers:
+        if (
+            not name
+            or any(c in name for c in " \t\r\n\0:")
+            or any(c in value for c in "\r\n\0")
+            or (not (name + value).isascii() and max(map(ord, name + value)) > 0xFF)
+        ):
+            raise ValueError(f"invalid response header {name!r}: {value!r}")
+        if ascii_lower(name) in FRAMING_HEADERS:
+            raise ValueError(f"{name} is written by the wire layer, not by handlers")
+
+
+def checked_headers(*pairs: tuple[str, str]) -> CheckedHeaders:
+    """Headers checked now, once, instead of at every Response built with them. Raises ValueError."""
+    _check_headers(pairs)
+    return CheckedHeaders(pairs)
 
 
 @dataclass(frozen=True)
@@ -88,20 +109,8 @@ class Response:
     def __post_init__(self) -> None:
         if not 100 <= self.status <= 599:
             raise ValueError(f"HTTP status out of range: {self.status}")
-        if self.headers in _VALID_HEADERS:  # most replies reuse a handful of header tuples
-            return
-        for name, value in self.headers:
-            if (
-                not name
-                or any(c in name for c in " \t\r\n\0:")
-                or any(c in value for c in "\r\n\0")
-                or (not (name + value).isascii() and max(map(ord, name + value)) > 0xFF)
-            ):
-                raise ValueError(f"invalid response header {name!r}: {value!r}")
-            if ascii_lower(name) in FRAMING_HEADERS:
-                raise ValueError(f"{name} is written by the wire layer, not by handlers")
-        if len(_VALID_HEADERS) < _VALID_HEADERS_MAX:
-            _VALID_HEADERS.add(self.headers)
+        if self.headers and type(self.headers) is not CheckedHeaders:
+            _check_headers(self.headers)
 
     def header(self, name: str) -> str | None:
         return find_header(self.headers, name)

@@ -17,6 +17,7 @@ from .connection import HttpConnection, NeedData, ProtocolFailure
 from .errors import ServiceUnavailable
 from .events import Request, Response
 from .routing import route
+from .wire import ReplyWriter
 from .workqueue import WorkQueue, WorkQueueFull
 
 log = logging.getLogger("bitcoin_rpc_mp.http")
@@ -38,6 +39,7 @@ class HttpProtocol(asyncio.Protocol):
         idle_timeout_s: int,
         clock: Callable[[], float],
         registry: set[HttpProtocol],
+        writer: ReplyWriter,
     ) -> None:
         self._handler = handler
         self._allow = allow
@@ -45,7 +47,7 @@ class HttpProtocol(asyncio.Protocol):
         self._idle_timeout_s = idle_timeout_s
         self._clock = clock
         self._registry = registry
-        self._conn = HttpConnection()
+        self._conn = HttpConnection(writer=writer)
         self._transport: asyncio.Transport | None = None
         self._peer = ""
         self._busy = False

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from .protocol import Handler, HttpProtocol
+from .wire import ReplyWriter
 from .workqueue import WorkQueue
 
 log = logging.getLogger("bitcoin_rpc_mp.http")
@@ -41,6 +42,7 @@ class HttpServer:
         self.work_queue = work_queue
         self._idle_timeout_s = idle_timeout_s
         self._clock = clock
+        self._writer = ReplyWriter()  # the pieces of common replies, shared by every connection
         self._servers: list[asyncio.Server] = []
         self.connections: set[HttpProtocol] = set()
         self.bound: list[tuple[str, int]] = []
@@ -53,6 +55,7 @@ class HttpServer:
             idle_timeout_s=self._idle_timeout_s,
             clock=self._clock,
             registry=self.connections,
+            writer=self._writer,
         )
 
     async def bind(self, endpoints: Sequence[tuple[str, int]]) -> None:

@@ -37,24 +37,9 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-_last_date: tuple[int, str] = (-1, "")
-
-
 def format_http_date(now: float) -> str:
-    """RFC 1123 date in GMT from whole seconds, e.g. `Tue, 24 Nov 2026 17:31:06 GMT` (locale-independent).
-
-    The text of the current second is kept: every reply of that second reuses it."""
-    global _last_date
-    second = int(now // 1)
-    if _last_date[0] == second:
-        return _last_date[1]
-    text = _format_date(second)
-    _last_date = (second, text)
-    return text
-
-
-def _format_date(second: int) -> str:
-    t = time.gmtime(second)
+    """RFC 1123 date in GMT from whole seconds, e.g. `Tue, 24 Nov 2026 17:31:06 GMT` (locale-independent)."""
+    t = time.gmtime(int(now // 1))
     return (
         f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
         f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
@@ -62,33 +47,71 @@ def _format_date(second: int) -> str:
 
 
 _PLAIN_STATUS = frozenset(status for status in REASONS if status != 204)
-_STATUS_LINES: dict[tuple[int, int, int], bytes] = {}
-_HEADER_BYTES: dict[tuple[tuple[str, str], ...], tuple[bytes, bytes]] = {}
 _CACHE_MAX = 256  # entries per cache: replies use a handful of statuses and header tuples
 
 
-def _status_line(major: int, minor: int, status: int) -> bytes:
-    key = (major, minor, status)
-    line = _STATUS_LINES.get(key)
-    if line is None:
-        line = f"HTTP/{major}.{minor} {status} {REASONS.get(status, '')}\r\n".encode("latin-1")
-        if len(_STATUS_LINES) < _CACHE_MAX:
-            _STATUS_LINES[key] = line
-    return line
+class ReplyWriter:
+    """Writes replies; the common ones (HTTP/1.1-1.9, no Connection header in the request, a status with a
+    body and a reason) from pieces it keeps: status lines, each header tuple's bytes, and the Date text of the
+    current second, each cache bounded. The bytes are those of `serialize_response` (the general path), which
+    test_http_wire checks for any headers, versions and Connection values. One per server, shared by its
+    connections (clients such as bitcoin-cli open a connection per call)."""
 
+    __slots__ = ("_date", "_header_bytes", "_status_lines")
 
-def _encoded_headers(headers: tuple[tuple[str, str], ...]) -> tuple[bytes, bytes]:
-    """(the handler's headers, each `name: value` CRLF; what follows Content-Length: the default Content-Type
-    when the handler set none, then the blank line), cached per header tuple."""
-    cached = _HEADER_BYTES.get(headers)
-    if cached is None:
-        data = "".join(f"{k}: {v}\r\n" for k, v in headers).encode("latin-1")
-        has_type = any(ascii_lower(k) == "content-type" for k, _ in headers)
-        tail = b"\r\n" if has_type else f"Content-Type: {DEFAULT_CONTENT_TYPE}\r\n\r\n".encode("latin-1")
-        cached = (data, tail)
-        if len(_HEADER_BYTES) < _CACHE_MAX:
-            _HEADER_BYTES[headers] = cached
-    return cached
+    def __init__(self) -> None:
+        self._date: tuple[int, str] = (-1, "")
+        self._status_lines: dict[tuple[int, int, int], bytes] = {}
+        self._header_bytes: dict[tuple[tuple[str, str], ...], tuple[bytes, bytes]] = {}
+
+    def serialize(
+        self, response: Response, now: float, *, version: tuple[int, int] = (1, 1), connection: str | None = None
+    ) -> bytes:
+        """`serialize_response`, with the common case from kept pieces."""
+        if not (version[1] and connection is None and response.status in _PLAIN_STATUS):
+            return serialize_response(response, now, version=version, connection=connection)
+        own, tail = self._encoded_headers(response.headers)
+        return b"".join(
+            (
+                self._status_line(version[0], version[1], response.status),
+                own,
+                b"Date: ",
+                self._date_text(now).encode("ascii"),
+                b"\r\nContent-Length: ",
+                str(len(response.body)).encode("ascii"),
+                b"\r\n",
+                tail,
+                response.body,
+            )
+        )
+
+    def _date_text(self, now: float) -> str:
+        second = int(now // 1)
+        if self._date[0] != second:
+            self._date = (second, format_http_date(second))
+        return self._date[1]
+
+    def _status_line(self, major: int, minor: int, status: int) -> bytes:
+        key = (major, minor, status)
+        line = self._status_lines.get(key)
+        if line is None:
+            line = f"HTTP/{major}.{minor} {status} {REASONS.get(status, '')}\r\n".encode("latin-1")
+            if len(self._status_lines) < _CACHE_MAX:
+                self._status_lines[key] = line
+        return line
+
+    def _encoded_headers(self, headers: tuple[tuple[str, str], ...]) -> tuple[bytes, bytes]:
+        """(the handler's headers, each `name: value` CRLF; what follows Content-Length: the default
+        Content-Type when the handler set none, then the blank line)."""
+        cached = self._header_bytes.get(headers)
+        if cached is None:
+            data = "".join(f"{k}: {v}\r\n" for k, v in headers).encode("latin-1")
+            has_type = any(ascii_lower(k) == "content-type" for k, _ in headers)
+            tail = b"\r\n" if has_type else f"Content-Type: {DEFAULT_CONTENT_TYPE}\r\n\r\n".encode("latin-1")
+            cached = (data, tail)
+            if len(self._header_bytes) < _CACHE_MAX:
+                self._header_bytes[headers] = cached
+        return cached
 
 
 def body_allowed(status: int) -> bool:
@@ -104,34 +127,8 @@ def serialize_response(
     connection: str | None = None,
 ) -> bytes:
     """The bytes of `response` as the reply to a request of `version` whose first `Connection` header value was
-    `connection` (None if it had none). The caller decides keep-alive with `events.wants_keep_alive`."""
-    if version[1] and connection is None and response.status in _PLAIN_STATUS:
-        return _serialize_common(response, now, version)
-    return _serialize_general(response, now, version, connection)
-
-
-def _serialize_common(response: Response, now: float, version: tuple[int, int]) -> bytes:
-    """The common case, from cached pieces: HTTP/1.1-1.9, no Connection header in the request, a status with a
-    body and a reason. The same bytes as `_serialize_general` (test_http_wire checks both against each other)."""
-    own, tail = _encoded_headers(response.headers)
-    return b"".join(
-        (
-            _status_line(version[0], version[1], response.status),
-            own,
-            b"Date: ",
-            format_http_date(now).encode("ascii"),
-            b"\r\nContent-Length: ",
-            str(len(response.body)).encode("ascii"),
-            b"\r\n",
-            tail,
-            response.body,
-        )
-    )
-
-
-def _serialize_general(
-    response: Response, now: float, version: tuple[int, int], connection: str | None
-) -> bytes:
+    `connection` (None if it had none): the general path, from nothing kept. The caller decides keep-alive with
+    `events.wants_keep_alive`."""
     major, minor = version
     needs_body = body_allowed(response.status)
     conn = ascii_lower(connection) if connection is not None else None

@@ -72,3 +72,21 @@ def test_configure_logging_follows_debug(argv: list[str], debug_loggers: set[str
     finally:
         for name, level in saved.items():
             logging.getLogger(name).setLevel(level)
+
+
+def test_the_remembered_header_is_compared_whole() -> None:
+    """The handler remembers the last accepted Authorization value; any other value is checked in full."""
+    import base64
+
+    from bitcoin_rpc_mp.app import JsonRpcHttpHandler
+    from bitcoin_rpc_mp.auth.credentials import Authenticator
+
+    def basic(text: str) -> str:
+        return "Basic " + base64.b64encode(text.encode()).decode()
+
+    handler = JsonRpcHttpHandler(Authenticator.from_options(rpcuser="u", rpcpassword="p"), None)  # type: ignore[arg-type]
+    assert handler._authenticate(basic("u:p")) == "u"
+    assert handler._authenticate(basic("u:p")) == "u"  # remembered
+    assert handler._authenticate(basic("u:q")) is None
+    assert handler._authenticate(basic("u:p") + "=") is None  # a longer value is not the remembered one
+    assert handler._authenticate(basic("u:p")[:-1]) is None

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bitcoin_rpc_mp.http import wire
-from bitcoin_rpc_mp.http.events import Request, Response, ascii_lower, wants_keep_alive
-from bitcoin_rpc_mp.http.wire import REASONS, format_http_date, serialize_response
+from bitcoin_rpc_mp.http.events import Request, Response, ascii_lower, checked_headers, wants_keep_alive
+from bitcoin_rpc_mp.http.wire import REASONS, ReplyWriter, format_http_date, serialize_response
 
 NOW = float(calendar.timegm((2026, 11, 24, 17, 31, 6, 0, 0, 0)))
 DATE = b"Date: Tue, 24 Nov 2026 17:31:06 GMT\r\n"
@@ -221,7 +221,46 @@ def test_common_case_writes_the_general_paths_bytes(
     now: float,
 ) -> None:
     response = Response(status, headers, body)
-    general = wire._serialize_general(response, now, (1, minor), connection)
-    assert serialize_response(response, now, version=(1, minor), connection=connection) == general
-    # and again, now that the pieces are cached
-    assert serialize_response(response, now, version=(1, minor), connection=connection) == general
+    general = serialize_response(response, now, version=(1, minor), connection=connection)
+    assert WRITER.serialize(response, now, version=(1, minor), connection=connection) == general
+    # and again, now that the pieces are kept
+    assert WRITER.serialize(response, now, version=(1, minor), connection=connection) == general
+
+
+WRITER = ReplyWriter()  # shared by the examples, as a server shares one: pieces kept from one serve the next
+
+
+def test_the_writer_keeps_the_date_of_the_current_second_only() -> None:
+    writer = ReplyWriter()
+    first = writer.serialize(Response(200), NOW)
+    assert b"Date: Tue, 24 Nov 2026 17:31:06 GMT\r\n" in first
+    assert writer.serialize(Response(200), NOW + 0.5) == first
+    assert b"Date: Tue, 24 Nov 2026 17:31:07 GMT\r\n" in writer.serialize(Response(200), NOW + 1)
+
+
+def test_checked_headers_are_checked_once_when_made() -> None:
+    with pytest.raises(ValueError):
+        checked_headers(("X", "a\r\nInjected: 1"))
+    headers = checked_headers(("Content-Type", "application/json"))
+    assert headers == (("Content-Type", "application/json"),)
+    assert Response(200, headers).headers is headers
+
+
+def test_the_hot_path_keeps_no_module_state() -> None:
+    """The HTTP and JSON-RPC modules' shortcuts keep what they remember in objects (ReplyWriter, a connection's
+    head cache, CheckedHeaders), never in module globals: no `global` statement, no module-level container
+    that starts empty to be filled."""
+    import ast
+    from pathlib import Path
+
+    package = Path(wire.__file__).resolve().parents[1]
+    for path in [*(package / "http").glob("*.py"), *(package / "jsonrpc").glob("*.py")]:
+        tree = ast.parse(path.read_text())
+        assert not any(isinstance(node, ast.Global) for node in ast.walk(tree)), path.name
+        for node in tree.body:
+            value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+            empty = isinstance(value, ast.Dict | ast.Set | ast.List) and not (
+                value.keys if isinstance(value, ast.Dict) else value.elts
+            )
+            empty = empty or (isinstance(value, ast.Call) and getattr(value.func, "id", "") in ("set", "dict", "list"))
+            assert not empty, f"{path.name}:{node.lineno} fills a module-level container"
