@@ -1,5 +1,5 @@
 """`python -m bitcoin_rpc_mp`: the same as the `bitcoin-rpc-mp` console script."""
 
-from .config.cli import main
+from .app import main
 
 raise SystemExit(main())

@@ -32,6 +32,7 @@ import uvloop
 from .auth.cookie import AuthCookie
 from .auth.credentials import Authenticator, entry_for_password
 from .auth.whitelist import Whitelist
+from .config import cli
 from .config.settings import HTTP_START_ERROR, Settings
 from .datadir_lock import (
     SERVER_LOCK,
@@ -523,6 +524,11 @@ def raise_fd_limit(wanted: int = FD_LIMIT_WANTED) -> int:
         except (ValueError, OSError):
             pass
     return soft
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console script `bitcoin-rpc-mp` (and `python -m bitcoin_rpc_mp`): the command line, then `run`."""
+    return cli.main(run, argv)
 
 
 def run(settings: Settings) -> int:

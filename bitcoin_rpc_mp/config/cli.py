@@ -1,18 +1,18 @@
-"""Console script `bitcoin-rpc-mp`: parse, print help/version, turn ConfigError into `Error: …` and exit 1.
+"""The command line of `bitcoin-rpc-mp`: parse, print help/version, turn ConfigError into `Error: …` and exit 1.
 
 Owns the edge between the process and the configuration: the real file system for `build_settings`
 (`settings_from_argv`), the `-help` text, and exit codes (0 after -help/-version, 1 on a configuration error,
-otherwise whatever `bitcoin_rpc_mp.app.run(settings)` returns). Nothing is bound or written before the settings
-are valid. `app` is imported lazily inside `main`; must not import `http` or `ipc`.
+otherwise whatever the `run` it is given returns). Nothing is bound or written before the settings are valid.
+The console script is `bitcoin_rpc_mp.app:main`, which hands its `run` in: this module imports neither `app`
+nor `http` nor `ipc` (the layering test sees every import, by name too).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -87,16 +87,15 @@ def help_text() -> str:
     return "\n".join(lines)
 
 
-def _run_app(settings: Settings) -> int:
-    app = importlib.import_module("bitcoin_rpc_mp.app")
-    result = app.run(settings)
-    return result if isinstance(result, int) else 0
-
-
 def main(
-    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+    run: Callable[[Settings], int | None],
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
 ) -> int:
-    """Entry point; `argv` excludes the program name (default: sys.argv[1:]). Returns the exit code."""
+    """Parse `argv` (without the program name; default sys.argv[1:]) and hand valid settings to `run`.
+    Returns the exit code (`run`'s result, 0 for None)."""
     words = list(sys.argv[1:] if argv is None else argv)
     out = sys.stdout if stdout is None else stdout
     err = sys.stderr if stderr is None else stderr
@@ -113,8 +112,5 @@ def main(
         err.write(f"Error: {exc}\n")
         err.flush()
         return 1
-    return _run_app(settings)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    result = run(settings)
+    return result if isinstance(result, int) else 0

@@ -200,7 +200,7 @@ def server_command() -> list[str]:
     found = shutil.which("bitcoin-rpc-mp")
     if found:
         return [found]
-    return [sys.executable, "-c", "import sys; from bitcoin_rpc_mp.config.cli import main; sys.exit(main())"]
+    return [sys.executable, "-c", "import sys; from bitcoin_rpc_mp.app import main; sys.exit(main())"]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "http": {"jsonrpc", "handlers", "ipc", "auth", "standin", "app"},
     "jsonrpc": {"http", "handlers", "ipc", "auth", "config", "standin", "app"},
     "auth": {"http", "jsonrpc", "handlers", "ipc", "standin", "app"},
-    "config": {"http", "jsonrpc", "handlers", "ipc", "auth", "standin"},
+    "config": {"http", "jsonrpc", "handlers", "ipc", "auth", "standin", "app"},
     "handlers": {"http", "standin", "app", "auth", "config"},
     "standin": {"http", "jsonrpc", "handlers", "auth", "config", "app"},
 }

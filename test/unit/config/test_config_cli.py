@@ -1,6 +1,6 @@
 """config/cli.py: `Error: …` plus exit 1 for bad configuration, -help, and the hand-over to `app.run`.
 
-The exit-code tests run the console-script entry `bitcoin_rpc_mp.config.cli:main` in a subprocess, exactly as the
+The exit-code tests run the console-script entry `bitcoin_rpc_mp.app:main` in a subprocess, exactly as the
 installed `bitcoin-rpc-mp` script calls it.
 """
 
@@ -10,7 +10,7 @@ import io
 import os
 import subprocess
 import sys
-import types
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from bitcoin_rpc_mp.config import cli
 from bitcoin_rpc_mp.config.argv import OPTIONS
 from bitcoin_rpc_mp.config.settings import Settings
 
-ENTRY = "import sys; from bitcoin_rpc_mp.config.cli import main; sys.exit(main())"
+ENTRY = "import sys; from bitcoin_rpc_mp.app import main; sys.exit(main())"
 REPO = Path(__file__).resolve().parents[3]
 
 
@@ -106,38 +106,34 @@ def test_version(tmp_path: Path) -> None:
     assert result.stdout.startswith("bitcoin-rpc-mp version v")
 
 
-def _fake_app(monkeypatch: pytest.MonkeyPatch, result: object) -> list[Settings]:
+def _fake_app(result: object) -> tuple[list[Settings], Callable[[Settings], object]]:
     calls: list[Settings] = []
-    module = types.ModuleType("bitcoin_rpc_mp.app")
 
     def run(settings: Settings) -> object:
         calls.append(settings)
         return result
 
-    module.run = run  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bitcoin_rpc_mp.app", module)
-    return calls
+    return calls, run
 
 
-def test_valid_settings_go_to_app_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_valid_settings_go_to_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    calls = _fake_app(monkeypatch, 3)
-    assert cli.main(["-regtest", "-rpcport=18999"]) == 3
+    calls, run = _fake_app(3)
+    assert cli.main(run, ["-regtest", "-rpcport=18999"]) == 3  # type: ignore[arg-type]
     assert len(calls) == 1
     assert calls[0].chain == "regtest" and calls[0].rpcport == 18999 and calls[0].standin
 
 
-def test_app_returning_none_means_exit_0(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_run_returning_none_means_exit_0(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    _fake_app(monkeypatch, None)
-    assert cli.main(["-regtest"]) == 0
+    assert cli.main(_fake_app(None)[1], ["-regtest"]) == 0  # type: ignore[arg-type]
 
 
-def test_errors_never_reach_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_errors_never_reach_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    calls = _fake_app(monkeypatch, 0)
+    calls, run = _fake_app(0)
     err = io.StringIO()
-    assert cli.main(["-rpcport=abc"], stderr=err) == 1
+    assert cli.main(run, ["-rpcport=abc"], stderr=err) == 1  # type: ignore[arg-type]
     assert calls == []
     assert err.getvalue() == "Error: Invalid port specified in -rpcport: 'abc'\n"
 
