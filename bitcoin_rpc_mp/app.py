@@ -45,7 +45,7 @@ from .datadir_lock import (
 )
 from .handlers.answer_cache import AnswerCache
 from .handlers.coalesce import Coalescer
-from .handlers.registry import NodeExecutor
+from .handlers.executor import NodeExecutor
 from .http.errors import Forbidden, Unauthorized
 from .http.events import Request, Response, checked_headers
 from .http.server import HttpServer

@@ -2,7 +2,7 @@
 
 Owns: the order of checks of bitcoind's HTTP JSON-RPC handler after authentication (read the body, whitelist,
 single request or batch), executing each call natively or through the node, and the status of spec §4/§8.
-The node is reached only through an `Executor` (see `handlers.registry`), so this module knows no IPC.
+The node is reached only through an `Executor` (see `handlers.executor`), so this module knows no IPC.
 Must not import: `http`, capnp, `ipc` internals.
 """
 

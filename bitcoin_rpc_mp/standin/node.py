@@ -1,6 +1,6 @@
 """`StandinNode`: the stand-in bitcoin-node process state — chain, connections, listening socket, shutdown.
 
-Owns the Unix socket (stale file removed before binding, mode 0600 after), one `Connection` per client
+Owns the Unix socket (stale file removed before binding, mode 0600 after), one `ClientConnection` per client
 (its Init, ThreadMap, Threads and optional pool), tip-change wake-ups for ``Mining.waitTipChanged``, the
 ``stop`` sequence (waits return empty at once, connections close ~100 ms later while the listener keeps
 accepting for another 500 ms, during which a Chain or Mining call aborts the process; then `stopped` is set) and the
@@ -43,7 +43,7 @@ STOP_TEARDOWN_S = 0.5
 WARMUP_STATUS = "Loading block index…"  # bitcoind's first warm-up status once its RPC is up
 
 
-class Connection:
+class ClientConnection:
     """One client connection: its Init, ThreadMap, Threads (by unique name) and optional pool."""
 
     def __init__(self, node: StandinNode, stream: Any) -> None:
@@ -107,7 +107,7 @@ class StandinNode:
         self.stopped = asyncio.Event()
         self.socket_path: str | None = None
         self.log_lines: list[str] = []
-        self._connections: set[Connection] = set()
+        self._connections: set[ClientConnection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.AbstractServer | None = None
         self._wake = asyncio.Event()
@@ -177,7 +177,7 @@ class StandinNode:
         self.stopped.set()
 
     async def _on_connection(self, stream: Any) -> None:
-        conn = Connection(self, stream)
+        conn = ClientConnection(self, stream)
         self._connections.add(conn)
         task = asyncio.current_task()
         if task is not None:

@@ -65,7 +65,7 @@ _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _WS = " \t\n\r"
 
 
-class JsonParseError(ValueError):
+class JsonSyntaxError(ValueError):
     pass
 
 
@@ -81,11 +81,11 @@ class _Reader:
     def value(self, depth: int) -> Json:
         self.skip_ws()
         if self.pos >= len(self.text):
-            raise JsonParseError("end of text")
+            raise JsonSyntaxError("end of text")
         c = self.text[self.pos]
         if c in "{[":
             if depth >= MAX_DEPTH:
-                raise JsonParseError("too deep")
+                raise JsonSyntaxError("too deep")
             return self.obj(depth + 1) if c == "{" else self.arr(depth + 1)
         if c == '"':
             return self.string()
@@ -95,7 +95,7 @@ class _Reader:
                 return val
         m = _NUMBER.match(self.text, self.pos)
         if m is None:
-            raise JsonParseError("bad value")
+            raise JsonSyntaxError("bad value")
         self.pos = m.end()
         return Num(m.group())
 
@@ -109,11 +109,11 @@ class _Reader:
         while True:
             self.skip_ws()
             if not self.text.startswith('"', self.pos):
-                raise JsonParseError("key expected")
+                raise JsonSyntaxError("key expected")
             key = self.string()
             self.skip_ws()
             if not self.text.startswith(":", self.pos):
-                raise JsonParseError("colon expected")
+                raise JsonSyntaxError("colon expected")
             self.pos += 1
             out.append((key, self.value(depth)))
             self.skip_ws()
@@ -123,7 +123,7 @@ class _Reader:
             if self.text.startswith("}", self.pos):
                 self.pos += 1
                 return out
-            raise JsonParseError("bad object")
+            raise JsonSyntaxError("bad object")
 
     def arr(self, depth: int) -> list[Json]:
         self.pos += 1
@@ -141,7 +141,7 @@ class _Reader:
             if self.text.startswith("]", self.pos):
                 self.pos += 1
                 return out
-            raise JsonParseError("bad array")
+            raise JsonSyntaxError("bad array")
 
     def string(self) -> str:
         self.pos += 1
@@ -149,15 +149,15 @@ class _Reader:
         text = self.text
         while True:
             if self.pos >= len(text):
-                raise JsonParseError("unterminated string")
+                raise JsonSyntaxError("unterminated string")
             c = text[self.pos]
             if c == '"':
                 self.pos += 1
                 return "".join(out)
             if ord(c) < 0x20:
-                raise JsonParseError("control character")
+                raise JsonSyntaxError("control character")
             if "\ud800" <= c <= "\udfff":
-                raise JsonParseError("invalid UTF-8")
+                raise JsonSyntaxError("invalid UTF-8")
             if c != "\\":
                 out.append(c)
                 self.pos += 1
@@ -169,26 +169,26 @@ class _Reader:
                 self.pos += 2
                 continue
             if esc != "u":
-                raise JsonParseError("bad escape")
+                raise JsonSyntaxError("bad escape")
             unit = self._hex4(self.pos + 2)
             self.pos += 6
             if 0xD800 <= unit <= 0xDBFF:
                 if text[self.pos : self.pos + 2] != "\\u":
-                    raise JsonParseError("lone surrogate")
+                    raise JsonSyntaxError("lone surrogate")
                 low = self._hex4(self.pos + 2)
                 if not 0xDC00 <= low <= 0xDFFF:
-                    raise JsonParseError("bad surrogate pair")
+                    raise JsonSyntaxError("bad surrogate pair")
                 self.pos += 6
                 out.append(chr(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)))
             elif 0xDC00 <= unit <= 0xDFFF:
-                raise JsonParseError("lone surrogate")
+                raise JsonSyntaxError("lone surrogate")
             else:
                 out.append(chr(unit))
 
     def _hex4(self, at: int) -> int:
         digits = self.text[at : at + 4]
         if len(digits) != 4 or any(d not in "0123456789abcdefABCDEF" for d in digits):
-            raise JsonParseError("bad \\u escape")
+            raise JsonSyntaxError("bad \\u escape")
         return int(digits, 16)
 
 
@@ -240,7 +240,7 @@ def write_json(v: Json, indent: int = 0, level: int = 0) -> str:
     return opener + "\n" + ",\n".join(inner + i for i in items) + "\n" + pad + closer
 
 
-class RpcError(Exception):
+class JsonRpcError(Exception):
     """A JSONRPCError(code, message); plain runtime errors map to -1 and type errors to -3 as in bitcoind."""
 
     def __init__(self, code: int, message: str) -> None:
@@ -267,9 +267,9 @@ def _type_name(v: Json) -> str:
 def get_int(v: Json) -> int:
     """UniValue getInt<int>: the number's text must be a plain decimal integer within int32."""
     if not isinstance(v, Num):
-        raise RpcError(-3, f"JSON value of type {_type_name(v)} is not of expected type number")
+        raise JsonRpcError(-3, f"JSON value of type {_type_name(v)} is not of expected type number")
     if not re.fullmatch(r"-?[0-9]+", v.text) or not -(2**31) <= int(v.text) < 2**31:
-        raise RpcError(-1, "JSON integer out of range")
+        raise JsonRpcError(-1, "JSON integer out of range")
     return int(v.text)
 
 
@@ -291,7 +291,7 @@ class NodeHooks(Protocol):
 
 
 @dataclass
-class Request:
+class RequestState:
     """The mutable request state of ExecuteHTTPRPC (reused across batch elements)."""
 
     id: Json | None = None
@@ -302,23 +302,23 @@ class Request:
 
     def parse(self, value: Json) -> None:
         if not isinstance(value, Obj):
-            raise RpcError(-32600, "Invalid Request object")
+            raise JsonRpcError(-32600, "Invalid Request object")
         self.has_id = value.has("id")
         self.id = value.get("id")
         self.v2 = False
         version = value.get("jsonrpc")
         if version is not None:
             if not isinstance(version, str):
-                raise RpcError(-32600, "jsonrpc field must be a string")
+                raise JsonRpcError(-32600, "jsonrpc field must be a string")
             if version == "2.0":
                 self.v2 = True
             elif version != "1.0":
-                raise RpcError(-32600, "JSON-RPC version not supported")
+                raise JsonRpcError(-32600, "JSON-RPC version not supported")
         method = value.get("method")
         if method is None:
-            raise RpcError(-32600, "Missing method")
+            raise JsonRpcError(-32600, "Missing method")
         if not isinstance(method, str):
-            raise RpcError(-32600, "Method must be a string")
+            raise JsonRpcError(-32600, "Method must be a string")
         self.method = method
         params = value.get("params")
         if isinstance(params, (list, Obj)):
@@ -326,13 +326,13 @@ class Request:
         elif params is None:
             self.params = []
         else:
-            raise RpcError(-32600, "Params must be an array or object")
+            raise JsonRpcError(-32600, "Params must be an array or object")
 
     @property
     def notification(self) -> bool:
         return self.v2 and not self.has_id
 
-    def reply(self, result: Json, error: RpcError | None) -> Obj:
+    def reply(self, result: Json, error: JsonRpcError | None) -> Obj:
         out = Obj()
         if self.v2:
             out.append(("jsonrpc", "2.0"))
@@ -354,7 +354,7 @@ def _transform_named(params: Obj, arg_names: tuple[str, ...]) -> list[Json]:
     args_in: dict[str, Json] = {}
     for key, value in params:
         if key in args_in:
-            raise RpcError(-8, f"Parameter {key} specified multiple times")
+            raise JsonRpcError(-8, f"Parameter {key} specified multiple times")
         args_in[key] = value
     out: list[Json] = []
     hole = 0
@@ -374,7 +374,7 @@ def _transform_named(params: Obj, arg_names: tuple[str, ...]) -> list[Json]:
     positional = args_in.pop("args", None) if "args" in args_in else None
     if isinstance(positional, list):
         if initial_hole < len(positional) and initial_param is not None:
-            raise RpcError(
+            raise JsonRpcError(
                 -8, f"Parameter {initial_param} specified twice both as positional and named argument"
             )
         named = out
@@ -382,7 +382,7 @@ def _transform_named(params: Obj, arg_names: tuple[str, ...]) -> list[Json]:
         out.extend(named[len(out) :])
     if args_in:
         # bitcoind reports the first leftover in its hash map's order; with one leftover that is exact.
-        raise RpcError(-8, f"Unknown named parameter {next(iter(args_in))}")
+        raise JsonRpcError(-8, f"Unknown named parameter {next(iter(args_in))}")
     return out
 
 
@@ -400,9 +400,9 @@ class RpcExecutor:
     def execute(self, request: str, uri: str, user: str = "") -> str:
         try:
             value = read_json(request)
-        except JsonParseError:
+        except JsonSyntaxError:
             value = None
-        req = Request()
+        req = RequestState()
         if isinstance(value, Obj):
             try:
                 req.parse(value)
@@ -412,7 +412,7 @@ class RpcExecutor:
                     reply = self._run_caught(req, uri)
                     if req.notification:
                         return "null"
-            except RpcError as e:
+            except JsonRpcError as e:
                 reply = req.reply(None, e)
             return write_json(reply)
         if isinstance(value, list):
@@ -421,33 +421,33 @@ class RpcExecutor:
                 try:
                     req.parse(element)
                     response = self._run_caught(req, uri)
-                except RpcError as e:
+                except JsonRpcError as e:
                     response = req.reply(None, e)
                 if not req.notification:
                     replies_.append(response)
             if not replies_ and value:
                 return "null"
             return write_json(replies_)
-        return write_json(req.reply(None, RpcError(-32700, "Top-level object parse error")))
+        return write_json(req.reply(None, JsonRpcError(-32700, "Top-level object parse error")))
 
-    def _run_caught(self, req: Request, uri: str) -> Obj:
+    def _run_caught(self, req: RequestState, uri: str) -> Obj:
         try:
             return req.reply(self._run(req, uri), None)
-        except RpcError as e:
+        except JsonRpcError as e:
             return req.reply(None, e)
 
-    def _run(self, req: Request, uri: str) -> Json:
+    def _run(self, req: RequestState, uri: str) -> Json:
         status = self.node.warmup_status
         if status is not None:  # CRPCTable::execute answers -28 before it even looks the method up
-            raise RpcError(-28, status)
+            raise JsonRpcError(-28, status)
         method = replies.METHODS.get(req.method)
         handler = _HANDLERS.get(req.method)
         if method is None or handler is None:
-            raise RpcError(*replies.METHOD_NOT_FOUND)
+            raise JsonRpcError(*replies.METHOD_NOT_FOUND)
         params = req.params
         args = _transform_named(params, method.arg_names) if isinstance(params, Obj) else list(params or [])  # type: ignore[arg-type]
         if not method.required_args <= len(args) <= len(method.args):
-            raise RpcError(-1, method.help())
+            raise JsonRpcError(-1, method.help())
         mismatch = Obj()
         for i, (arg, value) in enumerate(zip(method.args, args, strict=False)):
             if method.name in ("echo", "echojson", "getblockstats") or (arg.optional and value is None):
@@ -463,7 +463,7 @@ class RpcExecutor:
                     )
                 )
         if mismatch:
-            raise RpcError(-3, "Wrong type passed:\n" + write_json(mismatch, indent=4))
+            raise JsonRpcError(-3, "Wrong type passed:\n" + write_json(mismatch, indent=4))
         return handler(self, args, uri)
 
     # -- methods --------------------------------------------------------------------------------------
@@ -476,7 +476,7 @@ class RpcExecutor:
     def getblockhash(self, args: list[Json], uri: str) -> Json:
         block = self.node.chain.at_height(get_int(args[0]))
         if block is None:
-            raise RpcError(*replies.HEIGHT_OUT_OF_RANGE)
+            raise JsonRpcError(*replies.HEIGHT_OUT_OF_RANGE)
         return block.hash_hex
 
     def getblock(self, args: list[Json], uri: str) -> Json:
@@ -489,22 +489,22 @@ class RpcExecutor:
         elif isinstance(raw_verbosity, Num):
             verbosity = get_int(raw_verbosity)
         else:
-            raise RpcError(-3, f"JSON value of type {_type_name(raw_verbosity)} is not of expected type number")
+            raise JsonRpcError(-3, f"JSON value of type {_type_name(raw_verbosity)} is not of expected type number")
         block = self.node.chain.by_hash(block_hash)
         if block is None:
-            raise RpcError(*replies.BLOCK_NOT_FOUND)
+            raise JsonRpcError(*replies.BLOCK_NOT_FOUND)
         if verbosity <= 0:
             return block.serialize().hex()
         if verbosity == 1:
             return block_json(self.node.chain, block)
-        raise RpcError(-1, "getblock verbosity >= 2 is not implemented by the stand-in (a test double)")
+        raise JsonRpcError(-1, "getblock verbosity >= 2 is not implemented by the stand-in (a test double)")
 
     def getblockheader(self, args: list[Json], uri: str) -> Json:
         block_hash = _parse_hash(args[0], "hash")
         verbose = True if len(args) < 2 or args[1] is None else args[1]
         block = self.node.chain.by_hash(block_hash)
         if block is None:
-            raise RpcError(*replies.BLOCK_NOT_FOUND)
+            raise JsonRpcError(*replies.BLOCK_NOT_FOUND)
         if verbose is not True:
             return block.header().hex()
         return header_json(self.node.chain, block)
@@ -515,7 +515,7 @@ class RpcExecutor:
     def help(self, args: list[Json], uri: str) -> Json:
         command = args[0] if args and args[0] is not None else ""
         if not isinstance(command, str):
-            raise RpcError(-3, f"JSON value of type {_type_name(command)} is not of expected type string")
+            raise JsonRpcError(-3, f"JSON value of type {_type_name(command)} is not of expected type string")
         return replies.help_overview() if command == "" else replies.help_for(command)
 
     def uptime(self, args: list[Json], uri: str) -> Json:
@@ -532,18 +532,18 @@ class RpcExecutor:
         if isinstance(target, str):
             block = chain.by_hash(_parse_hash(target, "hash_or_height"))
             if block is None or not chain.in_active_chain(block):
-                raise RpcError(-5, "Block not found")
+                raise JsonRpcError(-5, "Block not found")
         elif isinstance(target, Num):
             height = get_int(target)
             if height < 0:
-                raise RpcError(-8, f"Target block height {height} is negative")
+                raise JsonRpcError(-8, f"Target block height {height} is negative")
             if height > chain.height:
-                raise RpcError(-8, f"Target block height {height} after current tip {chain.height}")
+                raise JsonRpcError(-8, f"Target block height {height} after current tip {chain.height}")
             found = chain.at_height(height)
             assert found is not None
             block = found
         else:
-            raise RpcError(-3, f"JSON value of type {_type_name(target)} is not of expected type number")
+            raise JsonRpcError(-3, f"JSON value of type {_type_name(target)} is not of expected type number")
         halvings = block.height // REGTEST_HALVING_INTERVAL
         subsidy = 0 if halvings >= 64 else (50 * 100_000_000) >> halvings
         stats: dict[str, Json] = {
@@ -559,13 +559,13 @@ class RpcExecutor:
         if wanted is None:
             return Obj(sorted(stats.items()))
         if not isinstance(wanted, list):
-            raise RpcError(-3, f"JSON value of type {_type_name(wanted)} is not of expected type array")
+            raise JsonRpcError(-3, f"JSON value of type {_type_name(wanted)} is not of expected type array")
         selected: set[str] = set()
         for stat in wanted:
             if not isinstance(stat, str):
-                raise RpcError(-3, f"JSON value of type {_type_name(stat)} is not of expected type string")
+                raise JsonRpcError(-3, f"JSON value of type {_type_name(stat)} is not of expected type string")
             if stat not in stats:
-                raise RpcError(-8, f"Invalid selected statistic '{stat}'")
+                raise JsonRpcError(-8, f"Invalid selected statistic '{stat}'")
             selected.add(stat)
         return Obj([(name, stats[name]) for name in sorted(selected)])
 
@@ -767,17 +767,17 @@ def _wallet_for(uri: str) -> str:
         from urllib.parse import unquote
 
         if unquote(uri[len(prefix) :]) != "w":
-            raise RpcError(*replies.WALLET_NOT_FOUND)
+            raise JsonRpcError(*replies.WALLET_NOT_FOUND)
     return "w"
 
 
 def _parse_hash(v: Json, name: str) -> bytes:
     if not isinstance(v, str):
-        raise RpcError(-3, f"JSON value of type {_type_name(v)} is not of expected type string")
+        raise JsonRpcError(-3, f"JSON value of type {_type_name(v)} is not of expected type string")
     if len(v) != 64:
-        raise RpcError(-8, f"{name} must be of length 64 (not {len(v)}, for '{v}')")
+        raise JsonRpcError(-8, f"{name} must be of length 64 (not {len(v)}, for '{v}')")
     if any(c not in "0123456789abcdefABCDEF" for c in v):
-        raise RpcError(-8, f"{name} must be hexadecimal string (not '{v}')")
+        raise JsonRpcError(-8, f"{name} must be hexadecimal string (not '{v}')")
     return bytes.fromhex(v)[::-1]
 
 

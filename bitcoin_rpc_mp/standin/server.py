@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from bitcoin_rpc_mp.standin.chain import Block, compact_size
 
 if TYPE_CHECKING:
-    from bitcoin_rpc_mp.standin.node import Connection, StandinNode
+    from bitcoin_rpc_mp.standin.node import ClientConnection, StandinNode
 
 log = logging.getLogger("bitcoin_rpc_mp.standin")
 
@@ -131,8 +131,8 @@ class _Served:
     destroyed = False
     destroyable = False
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn: Connection = conn
+    def __init__(self, conn: ClientConnection) -> None:
+        self.conn: ClientConnection = conn
         self.node: StandinNode = conn.node
 
     def __getattr__(self, name: str) -> Any:
@@ -200,7 +200,7 @@ def make_server_classes(vs: Any, variant: str) -> dict[str, type]:
     queueing = variant != "v30"
 
     class Thread(vs.proxy.Thread.Server):
-        def __init__(self, conn: Connection, name: str) -> None:
+        def __init__(self, conn: ClientConnection, name: str) -> None:
             self.conn = conn
             self.name = name
             self.busy = asyncio.Lock()
@@ -275,7 +275,7 @@ def make_server_classes(vs: Any, variant: str) -> dict[str, type]:
     class Mining(_Served, vs.mining.Mining.Server):
         _iface = "Mining"
 
-        def __init__(self, conn: Connection) -> None:
+        def __init__(self, conn: ClientConnection) -> None:
             super().__init__(conn)
             self.interrupted = False
 

@@ -145,3 +145,14 @@ def test_debug_values_are_read_through_debug_enabled_only() -> None:
     ]
     assert readers == []
     assert _reads_debug_values(ast.parse("level = DEBUG if settings.debug else INFO\n"))
+
+
+def test_a_class_name_means_one_thing() -> None:
+    """`Connection`, `RpcError`, `JsonParseError`, `WorkQueueFull`, `Whitelist` and `Request` once each named two
+    different classes (the stand-in's and ours, the HTTP error and the queue's exception)."""
+    defined: dict[str, list[str]] = {}
+    for name, tree in SOURCES.items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                defined.setdefault(node.name, []).append(name)
+    assert {cls: modules for cls, modules in defined.items() if len(modules) > 1} == {}

@@ -8,7 +8,7 @@ from typing import cast
 import pytest
 
 from bitcoin_rpc_mp.auth.whitelist import Whitelist
-from bitcoin_rpc_mp.handlers.registry import NodeExecutor, request_text
+from bitcoin_rpc_mp.handlers.executor import NodeExecutor, request_text
 from bitcoin_rpc_mp.ipc.capabilities import NodeCapabilities
 from bitcoin_rpc_mp.ipc.client import NodeClient
 from bitcoin_rpc_mp.ipc.errors import IpcTimeout, NodeDisconnected, NodeUnavailable, RemoteError
