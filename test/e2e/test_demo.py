@@ -44,7 +44,11 @@ def test_demo_serves_regtest_and_stop_ends_the_process(tmp_path: Path) -> None:
     )
     cookie = tmp_path / ".bitcoin" / "regtest" / ".cookie"
     try:
-        _wait_for(lambda: "node offers:" in (tmp_path / "server.log").read_text(), 60, "the demo", proc)
+        def ready() -> bool:
+            log_text = (tmp_path / "server.log").read_text()
+            return "node offers:" in log_text and "serving JSON-RPC" in log_text  # connected, bound, cookie
+
+        _wait_for(ready, 60, "the demo", proc)
         assert cookie.exists() and oct(os.stat(cookie).st_mode & 0o777) == "0o600"
         status, reply = call(port, "getblockchaininfo")
         assert status == 200
