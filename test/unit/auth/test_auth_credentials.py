@@ -7,7 +7,7 @@ import hashlib
 import hmac
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bitcoin_rpc_mp.auth import credentials
@@ -226,6 +226,7 @@ class _NoFiles:
         return None
 
 
+@settings(deadline=None)  # build_settings under a loaded machine can take longer than the default 200 ms
 @given(st.text(alphabet=":$a", max_size=6))
 def test_settings_and_authenticator_agree_on_rpcauth_syntax(value: str) -> None:
     """config validates -rpcauth at startup without importing auth: both must accept the same values."""
