@@ -20,7 +20,9 @@ factories (`Init.make*`, which construct an object and touch no chain state) and
 bitcoind's -28 "in warm-up" before it looks at the method. `Init.makeMining` itself waits until the chainstate is
 loaded, and once it has returned every Chain and Mining method is safe: on a node without Rpc the session is
 published only then; on a node with Rpc it is published at once (the node answers -28 to pass-through requests
-itself), Mining is made on a Thread of its own and `Session.ready` set when it returns. Typed calls wait for
+itself), and Mining is made on a Thread of its own once `Rpc.executeRpc` has stopped answering -28 (a makeMining
+left waiting in a node whose start-up fails hangs that node: `_mining_once_loaded`); `Session.ready` is set
+when it returns. Typed calls wait for
 `ready` (`client.NodeClient`).
 
 The six variants live in six `capnp.SchemaParser`s whose types do not mix: the bootstrap capability and Thread
@@ -55,6 +57,9 @@ T = TypeVar("T")
 
 PROBE_REQUEST = '{"method":"getnetworkinfo","id":0}'
 # Cap'n Proto's answer to a method of another interface names the object's real one (spec ipc-protocol.md §4).
+WARMUP_REQUEST = '{"method":"uptime","id":"bitcoin-rpc-mp-warmup"}'
+WARMUP_POLL_S = 0.2  # how often a loading node is asked whether it has finished (see _mining_once_loaded)
+RPC_IN_WARMUP = -28
 LOADED_WAIT_S = 0.25  # how long the handshake waits for makeMining before serving a node that is still loading
 _ACTUAL_CHAIN = re.compile(r"actualInterfaceName = \S*:Chain\b")
 
@@ -204,6 +209,32 @@ async def detect_variant(bootstrap: Any, thread: Any) -> Detection:
     return Detection("v32", version)
 
 
+async def _mining_once_loaded(init: Any, rpc: Any, ctx: Any) -> Any:
+    """`Init.makeMining` once the node has finished loading, asked first through `Rpc.executeRpc` (-28 until then).
+
+    makeMining itself waits in the node until the chainstate is loaded, but a node whose start-up fails while one
+    waits (for example `The block database contains a block which appears to be from the future`) never exits:
+    the waiting worker is not woken, and the node hangs after `Shutdown done` (seen on the v32 and pr29409 nodes,
+    which Bitcoin Core's rpc_blockchain.py test hits through spawn mode). So no makeMining is sent before the
+    node's RPC has left warm-up; each poll costs the node one `ThreadRPCServer method=uptime` debug line."""
+    while rpc is not None:
+        reply = await _attempt(rpc.executeRpc(context=ctx, request=WARMUP_REQUEST, uri="/", user=""))
+        if isinstance(reply, RemoteError):
+            raise reply
+        if not _in_warmup(str(reply.result)):
+            break
+        await asyncio.sleep(WARMUP_POLL_S)
+    return await _make(init, "makeMining", ctx, "Mining")
+
+
+def _in_warmup(reply: str) -> bool:
+    try:
+        error = json.loads(reply).get("error")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(error, dict) and error.get("code") == RPC_IN_WARMUP
+
+
 async def _make(init: Any, method: str, ctx: Any, name: str) -> Any:
     """Call a factory `Init.make*`; None when the node lacks it or returned a null capability."""
     made = await _attempt(getattr(init, method)(context=ctx))
@@ -271,9 +302,6 @@ async def establish(
     if deferred_mining:
         wanted.append(("Rpc", "makeRpc"))
         mining_thread, mining_ctx = await make_thread(pool.next_name())
-        pending_mining = asyncio.ensure_future(_make(init, "makeMining", mining_ctx, "Mining"))
-        # a handshake that fails below must not leave an unretrieved exception behind
-        pending_mining.add_done_callback(lambda f: f.cancelled() or f.exception())
     else:
         wanted.append(("Mining", "makeMining"))
     if "makeChain" in init_methods and vs.chain is not None:
@@ -285,6 +313,10 @@ async def establish(
             pending_mining.cancel()
         raise
     objects = {name: obj for (name, _method), obj in zip(wanted, made, strict=True) if obj is not None}
+    if deferred_mining:
+        pending_mining = asyncio.ensure_future(_mining_once_loaded(init, objects.get("Rpc"), mining_ctx))
+        # a handshake that fails below must not leave an unretrieved exception behind
+        pending_mining.add_done_callback(lambda f: f.cancelled() or f.exception())
 
     if pending_mining is not None:
         done, _ = await asyncio.wait({pending_mining}, timeout=LOADED_WAIT_S)
