@@ -39,7 +39,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -59,6 +59,7 @@ PROBE_REQUEST = '{"method":"getnetworkinfo","id":0}'
 # Cap'n Proto's answer to a method of another interface names the object's real one (spec ipc-protocol.md §4).
 WARMUP_REQUEST = '{"method":"uptime","id":"bitcoin-rpc-mp-warmup"}'
 WARMUP_POLL_S = 0.2  # how often a loading node is asked whether it has finished (see _mining_once_loaded)
+WARMUP_ANSWER_S = 0.1  # a loading node answers -28 in well under a millisecond: no answer by then means it hangs
 RPC_IN_WARMUP = -28
 LOADED_WAIT_S = 0.25  # how long the handshake waits for makeMining before serving a node that is still loading
 _ACTUAL_CHAIN = re.compile(r"actualInterfaceName = \S*:Chain\b")
@@ -209,16 +210,26 @@ async def detect_variant(bootstrap: Any, thread: Any) -> Detection:
     return Detection("v32", version)
 
 
-async def _mining_once_loaded(init: Any, rpc: Any, ctx: Any) -> Any:
+async def _mining_once_loaded(
+    init: Any, rpc: Any, ctx: Any, new_thread: Callable[[], Awaitable[tuple[Any, Any]]]
+) -> Any:
     """`Init.makeMining` once the node has finished loading, asked first through `Rpc.executeRpc` (-28 until then).
 
     makeMining itself waits in the node until the chainstate is loaded, but a node whose start-up fails while one
     waits (for example `The block database contains a block which appears to be from the future`) never exits:
     the waiting worker is not woken, and the node hangs after `Shutdown done` (seen on the v32 and pr29409 nodes,
     which Bitcoin Core's rpc_blockchain.py test hits through spawn mode). So no makeMining is sent before the
-    node's RPC has left warm-up; each poll costs the node one `ThreadRPCServer method=uptime` debug line."""
+    node's RPC has left warm-up; each poll costs the node one `ThreadRPCServer method=uptime` debug line. A node
+    whose executeRpc does not answer at all (hung) gets makeMining at once, on a Thread of its own."""
     while rpc is not None:
-        reply = await _attempt(rpc.executeRpc(context=ctx, request=WARMUP_REQUEST, uri="/", user=""))
+        try:
+            reply = await asyncio.wait_for(
+                _attempt(rpc.executeRpc(context=ctx, request=WARMUP_REQUEST, uri="/", user="")), WARMUP_ANSWER_S
+            )
+        except TimeoutError:
+            log.debug("Rpc.executeRpc did not answer within %.1f s; making Mining without waiting", WARMUP_ANSWER_S)
+            _thread, ctx = await new_thread()  # the hung call keeps the old Thread busy
+            break
         if isinstance(reply, RemoteError):
             raise reply
         if not _in_warmup(str(reply.result)):
@@ -314,7 +325,9 @@ async def establish(
         raise
     objects = {name: obj for (name, _method), obj in zip(wanted, made, strict=True) if obj is not None}
     if deferred_mining:
-        pending_mining = asyncio.ensure_future(_mining_once_loaded(init, objects.get("Rpc"), mining_ctx))
+        pending_mining = asyncio.ensure_future(
+            _mining_once_loaded(init, objects.get("Rpc"), mining_ctx, lambda: make_thread(pool.next_name()))
+        )
         # a handshake that fails below must not leave an unretrieved exception behind
         pending_mining.add_done_callback(lambda f: f.cancelled() or f.exception())
 
