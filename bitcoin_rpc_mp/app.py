@@ -2,18 +2,16 @@
 
 Owns: the uvloop event loop with pycapnp's KJ loop inside it, the in-process stand-in node when no node socket
 was given, the datadir lock (taken before anything else, `datadir_lock`), the cookie file's life (written only
-once the ports are bound, removed only if still ours), signals and graceful shutdown, and the glue from an HTTP `Request` to the
-JSON-RPC dispatcher (authentication first, as bitcoind's handler does). It is the only module that sees every
-layer.
+once the ports are bound, removed only if still ours), signals and graceful shutdown. The HTTP request to
+JSON-RPC glue (authentication first, as bitcoind's handler does) is `rpc_endpoint.JsonRpcHttpHandler`. It is
+the only module that sees every layer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import faulthandler
 import gc
-import hmac
 import logging
 import os
 import signal
@@ -46,14 +44,13 @@ from .datadir_lock import (
 from .handlers.answer_cache import AnswerCache
 from .handlers.coalesce import Coalescer
 from .handlers.executor import NodeExecutor
-from .http.errors import Forbidden, Unauthorized
-from .http.events import Request, Response, checked_headers
 from .http.server import HttpServer
 from .http.workqueue import WorkQueue
 from .ipc.client import NodeClient
 from .jsonrpc.dispatch import Dispatcher, Executor
 from .logsetup import AppendFileHandler, configure_logging
-from .metrics import Metrics, RequestMetrics, serve_metrics
+from .metrics import Metrics, serve_metrics
+from .rpc_endpoint import JsonRpcHttpHandler
 from .spawn import (
     SOCKET_NAME,
     FirstConnectionWait,
@@ -67,12 +64,6 @@ from .spawn import (
 
 log = logging.getLogger("bitcoin_rpc_mp")
 
-UNAUTHORIZED = Unauthorized().response
-# the dispatcher's replies without a body: whitelist refusals and notifications
-BODILESS = {403: Forbidden().response, 204: Response(204)}
-JSON_CONTENT = checked_headers(("Content-Type", "application/json"))
-AUTH_FAILURE_DELAY_S = 0.25  # bitcoind's deterrent against guessing, only for wrong credentials
-UNAUTHORIZED_AFTER_DELAY = dataclasses.replace(UNAUTHORIZED, delay_s=AUTH_FAILURE_DELAY_S)
 STANDIN_BLOCKS = 210
 STANDIN_DEMO_USER = ("u", "p")
 SHUTDOWN_TIMEOUT_S = 3.0
@@ -80,53 +71,6 @@ GC_GEN0_THRESHOLD = 10_000  # see tune_gc
 # spawn mode: how long a request that arrives before the first IPC connection waits for it (the node binds its
 # socket early in its start-up, before it loads anything); after that it gets our -28
 FIRST_CONNECTION_WAIT_S = 10.0
-
-
-class JsonRpcHttpHandler:
-    """bitcoind's JSON-RPC HTTP handler after routing: Basic auth, then the dispatcher."""
-
-    def __init__(
-        self, authenticator: Authenticator, dispatcher: Dispatcher, metrics: RequestMetrics | None = None
-    ) -> None:
-        self._authenticator = authenticator
-        self._dispatcher = dispatcher
-        self._metrics = metrics  # -metrics: one observation per request
-        # The last accepted Authorization value and its user: a client sends the same header with every
-        # request, and an HMAC per entry per request is a tenth of our CPU. Compared in constant time.
-        self._accepted: tuple[bytes, str] = (b"", "")
-
-    def _authenticate(self, header: str) -> str | None:
-        raw = header.encode("latin-1")
-        accepted, user = self._accepted
-        if accepted and hmac.compare_digest(raw, accepted):
-            return user
-        found = self._authenticator.check(header)
-        if found is not None:
-            self._accepted = (raw, found)
-        return found
-
-    async def __call__(self, request: Request, peer: str) -> Response:
-        if self._metrics is None:
-            return (await self._answer(request, peer))[0]
-        started = time.perf_counter()
-        response, method = await self._answer(request, peer)
-        self._metrics.observe(method, response.status, time.perf_counter() - started)
-        return response
-
-    async def _answer(self, request: Request, peer: str) -> tuple[Response, str]:
-        """The response, and the method it answered ("" when no request was read)."""
-        header = request.header("Authorization")
-        if header is None:
-            return UNAUTHORIZED, ""
-        user = self._authenticate(header)
-        if user is None:
-            log.warning("ThreadRPCServer incorrect password attempt from %s", peer)
-            # bitcoind sleeps 250 ms in its worker; we wait after giving the worker back (see Response.delay_s)
-            return UNAUTHORIZED_AFTER_DELAY, ""
-        reply = await self._dispatcher.handle(request.body, user, request.target)
-        if reply.body is None:
-            return BODILESS.get(reply.status) or Response(reply.status), reply.method
-        return Response(reply.status, JSON_CONTENT, reply.body + b"\n"), reply.method
 
 
 @dataclass

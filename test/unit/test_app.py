@@ -78,8 +78,8 @@ def test_the_remembered_header_is_compared_whole() -> None:
     """The handler remembers the last accepted Authorization value; any other value is checked in full."""
     import base64
 
-    from bitcoin_rpc_mp.app import JsonRpcHttpHandler
     from bitcoin_rpc_mp.auth.credentials import Authenticator
+    from bitcoin_rpc_mp.rpc_endpoint import JsonRpcHttpHandler
 
     def basic(text: str) -> str:
         return "Basic " + base64.b64encode(text.encode()).decode()
