@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from harness import PYTHON, REPO, env_with_repo, free_port, post, real_node_binary, split_response
 
+CYCLES = int(os.environ.get("SPAWN_CYCLES", "3"))  # stop/start cycles against a real node (CI: the default)
+
 FAKE_NODE = """\
 #!{python}
 import json, os, sys
@@ -121,6 +123,7 @@ def _wait_gone(pid: int, timeout: float = 15.0) -> bool:
     return False
 
 
+@pytest.mark.standin
 def test_stop_through_us_ends_both_with_exit_0_and_empty_stderr(
     fake_node: Path, short_dir: Path, spawned: list[Spawned]
 ) -> None:
@@ -145,6 +148,7 @@ def test_stop_through_us_ends_both_with_exit_0_and_empty_stderr(
     assert "[rpc-mp]" in (run.datadir / "regtest" / "debug.log").read_text()
 
 
+@pytest.mark.standin
 def test_node_init_error_reaches_stderr_unchanged_and_its_exit_code_is_ours(
     fake_node: Path, short_dir: Path, spawned: list[Spawned]
 ) -> None:
@@ -155,6 +159,7 @@ def test_node_init_error_reaches_stderr_unchanged_and_its_exit_code_is_ours(
     assert not (run.datadir / "regtest" / ".cookie").exists()
 
 
+@pytest.mark.standin
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_sigterm_and_sigint_stop_both_cleanly(
     fake_node: Path, short_dir: Path, spawned: list[Spawned], sig: signal.Signals
@@ -170,6 +175,7 @@ def test_sigterm_and_sigint_stop_both_cleanly(
     assert _wait_gone(node_pid)
 
 
+@pytest.mark.standin
 def test_node_does_not_outlive_us(fake_node: Path, short_dir: Path, spawned: list[Spawned]) -> None:
     run = Spawned(short_dir, str(fake_node))
     spawned.append(run)
@@ -181,6 +187,7 @@ def test_node_does_not_outlive_us(fake_node: Path, short_dir: Path, spawned: lis
     assert _wait_gone(node_pid), "the node must get SIGTERM when bitcoin-rpc-mp dies"
 
 
+@pytest.mark.standin
 def test_node_killed_by_a_signal_kills_us_with_the_same_signal(
     fake_node: Path, short_dir: Path, spawned: list[Spawned]
 ) -> None:
@@ -194,6 +201,7 @@ def test_node_killed_by_a_signal_kills_us_with_the_same_signal(
     assert not (run.datadir / "regtest" / ".cookie").exists()
 
 
+@pytest.mark.standin
 def test_missing_node_executable_is_an_error_line(short_dir: Path, spawned: list[Spawned]) -> None:
     run = Spawned(short_dir, str(short_dir / "no-such-node"))
     spawned.append(run)
@@ -202,11 +210,13 @@ def test_missing_node_executable_is_an_error_line(short_dir: Path, spawned: list
     assert run.errors().count("\n") == 1
 
 
+@pytest.mark.realnode
+@pytest.mark.timeout(60 + 20 * CYCLES)
 @pytest.mark.skipif(real_node_binary() is None, reason="needs a real bitcoin-node (set BITCOIN_NODE)")
 def test_stop_start_cycles_leave_the_real_node_with_exit_0(short_dir: Path, spawned: list[Spawned]) -> None:
     """SPAWN_CYCLES times: start through us, wait until the node answers, `stop` through us; the node (and so we)
     must exit 0 with nothing on stderr every time, on the same datadir."""
-    cycles = int(os.environ.get("SPAWN_CYCLES", "3"))
+    cycles = CYCLES
     node = real_node_binary()
     assert node is not None
     durations = []
@@ -225,6 +235,7 @@ def test_stop_start_cycles_leave_the_real_node_with_exit_0(short_dir: Path, spaw
     print(f"{cycles} cycles, {sum(durations):.1f} s, slowest {max(durations):.2f} s")
 
 
+@pytest.mark.realnode
 @pytest.mark.skipif(real_node_binary() is None, reason="needs a real bitcoin-node (set BITCOIN_NODE)")
 def test_one_bitcoin_conf_serves_bitcoind_and_spawn_mode(short_dir: Path, spawned: list[Spawned]) -> None:
     """The README's bitcoin.conf: RPC-server options in it are ours; the node, started with -server=0, ignores
