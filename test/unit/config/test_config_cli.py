@@ -145,3 +145,20 @@ def test_settings_from_argv_reads_the_real_conf(tmp_path: Path) -> None:
     s = cli.settings_from_argv([f"-datadir={datadir}"], {"HOME": str(tmp_path)})
     assert (s.chain, s.rpcport, s.rpcuser, s.conf) == ("regtest", 18777, "u", datadir / "bitcoin.conf")
     assert not s.cookie_enabled
+
+
+def test_unwritable_cookie_is_bitcoinds_http_start_error_without_a_traceback(tmp_path: Path) -> None:
+    """bitcoind: a cookie that cannot be written stops the HTTP server's start (`Error: Unable to start HTTP
+    server. See debug log for details.`, exit 1), the reason in debug.log; here `.cookie.tmp` is a directory."""
+    import socket
+
+    (tmp_path / "regtest" / ".cookie.tmp").mkdir(parents=True)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run_entry(f"-datadir={tmp_path}", "-regtest", "-printtoconsole=0", f"-rpcport={port}",
+                       "-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1", home=tmp_path)  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr == HTTP_FAILED + "\n"
+    assert "Unable to open cookie authentication file" in (tmp_path / "regtest" / "debug.log").read_text()
+    assert not (tmp_path / "regtest" / ".cookie").exists()
