@@ -14,6 +14,7 @@ import socket
 import subprocess
 from pathlib import Path
 
+import pytest
 from harness import PYTHON, REPO, _wait_for, env_with_repo, free_port, post, split_response
 
 
@@ -33,6 +34,9 @@ def scrape(port: int) -> str:
     assert head.startswith(b"HTTP/1.1 200 OK")
     return body.decode()
 
+
+# The demo runs the built-in stand-in whatever BITCOIN_NODE says.
+pytestmark = pytest.mark.standin
 
 def test_demo_serves_regtest_and_stop_ends_the_process(tmp_path: Path) -> None:
     port, metrics_port = free_port(), free_port()

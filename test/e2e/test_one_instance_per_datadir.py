@@ -64,6 +64,7 @@ def standin(short_dir: Path) -> Iterator[Standin]:
     node.stop()
 
 
+@pytest.mark.standin
 def test_second_instance_is_refused_and_leaves_the_first_cookie(short_dir: Path, standin: Standin) -> None:
     first = Server(short_dir / "data", standin.socket_path, args=["-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1"])
     first.start()
@@ -87,6 +88,7 @@ def test_second_instance_is_refused_and_leaves_the_first_cookie(short_dir: Path,
     assert again.stop() == 0
 
 
+@pytest.mark.standin
 def test_failed_bind_never_touches_an_existing_cookie(short_dir: Path, standin: Standin) -> None:
     datadir = short_dir / "data"
     netdir = datadir / "regtest"
@@ -141,6 +143,7 @@ def _stop(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) -> int:
     return proc.returncode
 
 
+@pytest.mark.standin
 def test_a_node_serving_rpc_on_the_datadir_is_left_alone(short_dir: Path, standin: Standin) -> None:
     """bitcoind (-server=1) owns the datadir: we refuse with its message and leave its cookie."""
     datadir = short_dir / "data"

@@ -74,7 +74,7 @@ def test_control_pycapnps_own_stream_dies_of_sigsegv_there(peer: str, short_dir:
 
 # The stand-in always; a real bitcoin-node too when BITCOIN_NODE names one (the pr29409 build: the script uses
 # its Rpc and Echo, never Chain while it loads).
-NODES = ["standin", *(["real"] if os.environ.get("BITCOIN_NODE") else [])]
+NODES = [pytest.param("standin", marks=pytest.mark.standin), *(["real"] if os.environ.get("BITCOIN_NODE") else [])]
 
 
 @pytest.mark.parametrize("node", NODES)
