@@ -2,8 +2,9 @@
 # The one set-up script of bitcoin-rpc-mp.
 #   ./build.sh test [PYTEST ARGS]   install everything into .venv, then ruff, mypy and the whole pytest suite
 #   ./build.sh test-realnode NODE [PYTEST ARGS]
-#                                   the tests that meet a node (test/e2e, test/functional, test/unit/ipc) against
-#                                   a real bitcoin-node: NODE is its path or a variant folder of ../shared/bitcoin-node
+#                                   the tests that meet a node (test/e2e, test/functional, test/unit/ipc, and those
+#                                   marked realnode) against a real bitcoin-node: NODE is its path or a variant
+#                                   folder of ../shared/bitcoin-node
 #   ./build.sh check                ruff and mypy only
 #   ./build.sh run [ARGS]           install, then serve (no --socket/-ipcconnect: starts the stand-in node)
 #   ./build.sh install              install only
@@ -169,7 +170,7 @@ case "$cmd" in
         # Stand-in-only tests (marker `standin`) already ran in `./build.sh test`; exit 5 (nothing collected)
         # is not a failure.
         status=0
-        "$VENV/bin/python" -m pytest -q -m "not standin" test/e2e test/functional test/unit/ipc "$@" || status=$?
+        "$VENV/bin/python" -m pytest -q -m "not standin" test "$@" || status=$?
         [ "$status" = 5 ] && status=0
         log "real node $BITCOIN_NODE: pytest exit $status after $(( $(date +%s) - started )) s"
         exit "$status"

@@ -26,3 +26,17 @@ def short_dir() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+# Where tests meet a node, and so run again in the real-node pass (`./build.sh test-realnode`, which selects
+# `-m "not standin"`). Elsewhere a test belongs to that pass only if it is marked `realnode`.
+NODE_TEST_DIRS = ("e2e", "functional", "unit/ipc")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(__file__).resolve().parent
+    node_dirs = [root / d for d in NODE_TEST_DIRS]
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        if item.get_closest_marker("realnode") is None and not any(d in path.parents for d in node_dirs):
+            item.add_marker(pytest.mark.standin)

@@ -3,9 +3,13 @@ and our server (``bitcoin-rpc-mp``) in front of it.
 
 Owns: ``BackendNode`` (start/stop/kill/restart on one Unix socket, readiness by the ``Listening for IPC requests``
 line or the socket file), ``RpcServer`` (bitcoind-style command line, readiness when the port answers and the
-node is connected, ``-28`` waited out; cookie helpers; ``/proc`` figures), ``server_command``. Both keep their
-stdout/stderr in files and can print their tails. Never imports ``bitcoin_rpc_mp``: the server is driven
-through its command line only.
+node is connected, ``-28`` waited out; cookie helpers; ``/proc`` figures), and the one way every test (this
+framework, ``test/e2e/harness.py``, ``test/unit/ipc/conftest.py``) starts each process: ``real_node_command``
+(a real node with its own HTTP port, user u / password p), ``standin_command``, ``server_command``, and
+``wait_rpc_ready`` (-28 and refused connections waited out). For a real node ``BackendNode.start`` also waits
+for the chainstate and mines ``blocks`` through the node's own port; ``ensure_wallet`` creates a wallet there.
+Both classes keep their stdout/stderr in files and can print their tails. Never imports ``bitcoin_rpc_mp``: the
+server is driven through its command line only.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from test_framework.rawhttp import RawHttpConnection, RawResponse, build_request
 from test_framework.util import ROOT, get_free_port, port_answers
 
 LISTENING_LINE = "Listening for IPC requests on address unix:"
-# Output script OP_TRUE: blocks mined to it need no wallet (and mining into a wallet costs a wallet write per block).
-UNSPENDABLE_DESCRIPTOR = "raw(51)"
+# Output script OP_TRUE (anyone can spend): blocks mined to it need no wallet, and mining into a wallet costs a
+# wallet write per block.
+OP_TRUE_DESCRIPTOR = "raw(51)"
 
 
 def real_node_binary() -> str | None:
@@ -272,7 +277,7 @@ class BackendNode(ManagedProcess):
         proxy = self.direct_proxy()
         current = proxy.getblockcount()
         if current < height:
-            proxy.generatetodescriptor(height - current, UNSPENDABLE_DESCRIPTOR)
+            proxy.generatetodescriptor(height - current, OP_TRUE_DESCRIPTOR)
         proxy.close()
 
     def ensure_wallet(self, name: str = "w") -> None:

@@ -201,6 +201,7 @@ def test_harness_end_to_end(tmp_path: Path) -> None:
         assert "no chart" in proc.stdout
 
 
+@pytest.mark.realnode
 @pytest.mark.skipif(
     not os.environ.get("BITCOIN_NODE"), reason="needs a real bitcoin-node (BITCOIN_NODE) with a wallet for --node-bin"
 )

@@ -31,7 +31,7 @@ from bitcoin_rpc_mp.standin.node import StandinNode
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "functional"))
 from test_framework.authproxy import AuthServiceProxy
 from test_framework.node import (
-    UNSPENDABLE_DESCRIPTOR,
+    OP_TRUE_DESCRIPTOR,
     real_node_binary,
     real_node_command,
     wait_rpc_ready,
@@ -95,7 +95,7 @@ def _start_real_node(binary: str, datadir: Path, path: str, blocks: int) -> subp
     try:
         wait_rpc_ready(proxy, 60.0, lambda: proc.poll() is None, "bitcoin-node")
         rpc = proxy()
-        rpc.generatetodescriptor(blocks, UNSPENDABLE_DESCRIPTOR)
+        rpc.generatetodescriptor(blocks, OP_TRUE_DESCRIPTOR)
         rpc.close()
     except BaseException:
         _stop(proc)
