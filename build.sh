@@ -112,33 +112,52 @@ check() {
 
 coretests() {
     # run.sh (never edited here) starts "bitcoind" with bitcoind's full command line; we are that bitcoind, and
-    # BITCOIN_RPC_MP_NODE makes us spawn the real node behind us.
+    # BITCOIN_RPC_MP_NODE makes us spawn the real node behind us. Each variant runs its tests one after another;
+    # the variants run side by side (CORETESTS_JOBS=1: one after the other), since most of a test is waiting for a
+    # node to start or stop, each with its own -portseed so their ports never meet.
     local tests="${BITCOIN_CORE_TESTS:-$ROOT/../shared/bitcoin-core-tests}"
     local nodes="${BITCOIN_NODES:-$ROOT/../shared/bitcoin-node}"
-    local out variant node failed=0 ran=0 started
+    local jobs="${CORETESTS_JOBS:-2}" seed=$(( $$ % 500 * 2 ))
+    local out variant node failed=0 i=0 started
+    local -a pids=() names=()
     if [ ! -x "$tests/run.sh" ]; then
         log "coretests: no Bitcoin Core functional tests at $tests (set BITCOIN_CORE_TESTS); skipped"
         return 0
     fi
     out=$(mktemp -d "${TMPDIR:-/tmp}/coretests.XXXXXX")
+    started=$(date +%s)
     for variant in ${CORETESTS_VARIANTS:-pr29409 v32}; do
         node="$nodes/$variant/bin/bitcoin-node"
         if [ ! -x "$node" ]; then
             log "coretests: no node at $node (set BITCOIN_NODES); $variant skipped"
             continue
         fi
-        ran=1
-        started=$(date +%s)
+        i=$(( i + 1 ))
         log "coretests: Bitcoin Core's functional tests through bitcoin-rpc-mp -node=$node"
-        if BITCOIN_RPC_MP_NODE="$node" "$tests/run.sh" --bitcoind "$VENV/bin/bitcoin-rpc-mp" \
-            --cli "$nodes/cli/bin/bitcoin-cli" --out "$out/$variant" "$@"; then
-            log "coretests: $variant passed in $(( $(date +%s) - started )) s"
-        else
-            failed=1
-            log "coretests: $variant FAILED; logs in $out/$variant"
+        (
+            variant_started=$(date +%s)
+            if BITCOIN_RPC_MP_NODE="$node" "$tests/run.sh" --bitcoind "$VENV/bin/bitcoin-rpc-mp" \
+                --cli "$nodes/cli/bin/bitcoin-cli" --out "$out/$variant" -- "$@" -- --portseed=$(( seed + i )); then
+                echo "[build.sh] coretests: $variant passed in $(( $(date +%s) - variant_started )) s"
+            else
+                echo "[build.sh] coretests: $variant FAILED; logs in $out/$variant"
+                exit 1
+            fi
+        ) >"$out/$variant.txt" 2>&1 &
+        pids+=("$!"); names+=("$variant")
+        if [ "${#pids[@]}" -ge "$jobs" ]; then
+            if ! wait "${pids[0]}"; then failed=1; fi
+            cat "$out/${names[0]}.txt" >&2
+            pids=("${pids[@]:1}"); names=("${names[@]:1}")
         fi
     done
-    [ "$ran" = 1 ] || log "coretests: no node variant found; nothing ran"
+    while [ "${#pids[@]}" -gt 0 ]; do
+        if ! wait "${pids[0]}"; then failed=1; fi
+        cat "$out/${names[0]}.txt" >&2
+        pids=("${pids[@]:1}"); names=("${names[@]:1}")
+    done
+    [ "$i" -gt 0 ] || log "coretests: no node variant found; nothing ran"
+    log "coretests: $(( $(date +%s) - started )) s in all"
     if [ "$failed" = 0 ]; then rm -rf "$out"; fi
     return "$failed"
 }
