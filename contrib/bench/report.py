@@ -20,6 +20,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+# Every workload the harness knows, in the order tables and charts list them (run.py takes its choices from here).
+WORKLOADS = (
+    "getblockhash",
+    "getblockcount",
+    "getbestblockhash",
+    "passthrough",
+    "batch",
+    "getblock2",
+    "getblock0",
+    "mixed",
+)
+
 __all__ = ["CEILING_METHOD", "RATIO_KEYS", "compute_ratios", "format_markdown", "format_table", "write_chart"]
 
 Cell = dict[str, Any]
@@ -186,16 +198,7 @@ def write_chart(cells: list[Cell], path: Path, title: str) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    order = (
-        "getblockhash",
-        "getblockcount",
-        "getbestblockhash",
-        "passthrough",
-        "batch",
-        "getblock2",
-        "getblock0",
-    )
-    workloads = [w for w in (*order, "mixed") if any(c["workload"] == w for c in cells)]
+    workloads = [w for w in WORKLOADS if any(c["workload"] == w for c in cells)]
     if not workloads:
         return False
     styles = {

@@ -51,20 +51,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from report import compute_ratios, format_table, write_chart  # noqa: E402
+from report import WORKLOADS, compute_ratios, format_table, write_chart  # noqa: E402
 
 __all__ = ["main"]
 
-WORKLOADS = (
-    "getblockhash",
-    "getblockcount",
-    "getbestblockhash",
-    "passthrough",
-    "batch",
-    "getblock2",
-    "getblock0",
-    "mixed",
-)
 # need the chain --node-bin builds (a block with ~2000 transactions, a wallet): real node only
 HEAVY_WORKLOADS = ("getblock2", "getblock0", "mixed")
 DEFAULT_WORKLOADS = ("getblockhash", "passthrough", "batch")
