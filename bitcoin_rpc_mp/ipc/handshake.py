@@ -56,12 +56,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PROBE_REQUEST = '{"method":"getnetworkinfo","id":0}'
-# Cap'n Proto's answer to a method of another interface names the object's real one (spec ipc-protocol.md §4).
 WARMUP_REQUEST = '{"method":"uptime","id":"bitcoin-rpc-mp-warmup"}'
 WARMUP_POLL_S = 0.2  # how often a loading node is asked whether it has finished (see _mining_once_loaded)
 WARMUP_ANSWER_S = 0.1  # a loading node answers -28 in well under a millisecond: no answer by then means it hangs
 RPC_IN_WARMUP = -28
 LOADED_WAIT_S = 0.25  # how long the handshake waits for makeMining before serving a node that is still loading
+# Cap'n Proto's answer to a method of another interface names the object's real one (spec ipc-protocol.md §4).
 _ACTUAL_CHAIN = re.compile(r"actualInterfaceName = \S*:Chain\b")
 
 
@@ -317,12 +317,7 @@ async def establish(
         wanted.append(("Mining", "makeMining"))
     if "makeChain" in init_methods and vs.chain is not None:
         wanted.append(("Chain", "makeChain"))
-    try:
-        made = await asyncio.gather(*(_make(init, method, ctx, name) for name, method in wanted))
-    except BaseException:
-        if pending_mining is not None:
-            pending_mining.cancel()
-        raise
+    made = await asyncio.gather(*(_make(init, method, ctx, name) for name, method in wanted))
     objects = {name: obj for (name, _method), obj in zip(wanted, made, strict=True) if obj is not None}
     if deferred_mining:
         pending_mining = asyncio.ensure_future(
@@ -330,8 +325,6 @@ async def establish(
         )
         # a handshake that fails below must not leave an unretrieved exception behind
         pending_mining.add_done_callback(lambda f: f.cancelled() or f.exception())
-
-    if pending_mining is not None:
         done, _ = await asyncio.wait({pending_mining}, timeout=LOADED_WAIT_S)
         if done:
             mining_now, pending_mining = pending_mining.result(), None
