@@ -27,11 +27,17 @@ observed a newer chain state**, through us or through the node directly. For tha
   per group of requests, not per request;
 * a miss is sent to the node as usual; its answer is stored only if the cache's tip before sending equals a
   fresh reading after the answer came back, and no tip change was reported in between;
-* the tip watcher (`Mining.waitTipChanged`, on a node Thread of its own) empties the cache as soon as the node
-  reports a new tip, so memory is not held for a chain state that is gone, and a tip that changed and changed
-  back during a miss (A → B → A) is caught as long as the node's waiting thread saw B. The residual gap: a
-  change undone within the microseconds before that thread wakes is not seen, and an answer computed under B
-  could be stored under A. `Chain.handleNotifications` would close it; it is not used yet.
+* the node's tip changes empty the cache as soon as they are reported, so memory is not held for a chain state
+  that is gone, and a tip that changed and changed back while a miss was computed (A → B → A) is not stored
+  under A. How they are reported depends on the node:
+  - with `Chain` (pr29409): `Chain.handleNotifications` tells us of every block that joins or leaves the active
+    chain, in order. A miss is stored only if, after its answer came back, `Chain.waitForNotifications` (every
+    notification queued so far delivered) and then a tip reading show no change since it was sent, and only
+    while a registration is live (each new registration, and each lost one, counts as a change). The node queues
+    a block's notification before the tip can move on, so A → B → A always reaches us before that check;
+  - without `Chain` (v32): `Mining.waitTipChanged` on a node Thread of its own. It reports the tip only when its
+    waiting thread wakes, so a change undone within the microseconds before that is not seen, and an answer
+    computed under B could be stored under A. That residual gap is why `Chain` nodes use notifications.
 
 A cache hit never reaches the node: the node's `debug.log` has no `ThreadRPCServer method=` line for it and
 `getrpcinfo` does not count it. This is why the cache is off by default (issue 11: the node's log and
@@ -48,7 +54,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from ..ipc.client import NodeClient
+from ..ipc.client import NodeClient, NotificationHandle
 from ..ipc.errors import IpcError
 from ..jsonrpc.envelope import result_reply
 from ..jsonrpc.reader import JsonObject
@@ -170,8 +176,13 @@ class AnswerCache:
         self.size_bytes = 0
         self._entries: collections.OrderedDict[str, bytes] = collections.OrderedDict()
         self._tip: Tip | None = None  # the tip every entry was computed under
-        self._changes = 0  # tip changes seen (watcher, readings)
-        self.probe = TipProbe(self._read_tip)
+        self._changes = 0  # tip changes seen (notifications, watcher, readings)
+        # Whether a miss may be stored at all: always with the waitTipChanged watcher (and in unit tests without
+        # one); with notifications only while a registration is live.
+        self._storing = True
+        self._notifications: NotificationHandle | None = None
+        self.probe = TipProbe(self._read_tip)  # hits: a tip reading that started after the request arrived
+        self.synced_probe = TipProbe(self._read_synced_tip)  # misses: the same, after pending notifications
         self.stats = CacheStatistics()
         self._watcher: asyncio.Task[None] | None = None
 
@@ -186,7 +197,15 @@ class AnswerCache:
         if task is not None:
             task.cancel()
             await asyncio.wait({task}, timeout=2.0)
+        if self._notifications is not None:
+            self._notifications.release()
+            self._notifications = None
         self._flush(None)
+
+    @property
+    def notified(self) -> bool:
+        """Tip changes reach us as Chain notifications (a live registration)."""
+        return self._notifications is not None and self._notifications.active
 
     def describe(self) -> str:
         s = self.stats
@@ -218,24 +237,36 @@ class AnswerCache:
         before, changes = self._tip, self._changes
         reply = await send()
         result = result_of(reply, call)
-        if result is not None:
-            after = await self._fresh_tip()
+        if result is not None and self._storing:
+            after = await self._fresh_tip(self.synced_probe if self.notified else self.probe)
             if after is not None:
-                if before is not None and after == before and self._changes == changes and self._tip == before:
+                if (
+                    before is not None
+                    and after == before
+                    and self._changes == changes
+                    and self._tip == before
+                    and self._storing
+                ):
                     self._store(key, result.encode("utf-8"))
                 elif after != self._tip:
                     self._new_tip(after)
         return reply.encode("utf-8")
 
-    async def _fresh_tip(self) -> Tip | None:
+    async def _fresh_tip(self, probe: TipProbe | None = None) -> Tip | None:
         try:
-            return await self.probe.fresh()
+            return await (probe or self.probe).fresh()
         except IpcError:
             return None
 
     async def _read_tip(self) -> Tip | None:
         if not self._client.node_ready:  # no Mining call while the node loads or shuts down: no reading
             return None
+        return await self._client.get_tip()
+
+    async def _read_synced_tip(self) -> Tip | None:
+        if not self._client.node_ready:
+            return None
+        await self._client.wait_for_notifications()
         return await self._client.get_tip()
 
     # -- the store ---------------------------------------------------------------------------------------------
@@ -267,41 +298,63 @@ class AnswerCache:
         self.size_bytes = 0
         self._tip = tip
 
-    # -- the watcher -------------------------------------------------------------------------------------------
+    # -- the watchers -----------------------------------------------------------------------------------------
 
     async def _watch(self) -> None:
-        """Empty the cache as soon as the node reports a new tip (Mining.waitTipChanged on a Thread of its own)."""
-        current: Tip | None = None
+        """Follow the node's tip changes for as long as the cache lives, across reconnects (module docstring)."""
         while True:
             try:
-                if current is None:
-                    await self._client.wait_connected()
-                    if not self._client.node_ready:  # no Mining call until the node has finished loading
-                        await asyncio.sleep(0.5)
-                        continue
-                    current = await self._client.get_tip()
-                    if current is None:
-                        await asyncio.sleep(1.0)
-                        continue
-                    if current != self._tip:
-                        self._new_tip(current)
-                changed = await self._client.wait_tip_changed(current[0], WATCH_TIMEOUT_MS)
-                if changed is None:  # the node ended the wait (shutting down): start over
-                    current = None
-                    self._new_tip(None)
-                    await asyncio.sleep(1.0)
-                elif changed != current:
-                    current = changed
-                    self._new_tip(changed)
+                capabilities = await self._client.wait_connected()
+                if not self._client.node_ready:  # no Chain or Mining call until the node has finished loading
+                    await asyncio.sleep(0.5)
+                    continue
+                if capabilities.has("Chain"):
+                    await self._follow_notifications()
+                else:
+                    await self._follow_tip()
             except asyncio.CancelledError:
                 raise
             except IpcError as exc:
                 log.debug("rpc cache tip watcher: %s; starting over", exc)
-                current = None
-                self._new_tip(None)
-                await asyncio.sleep(1.0)
             except Exception:  # a bug of ours must not end the watcher silently
                 log.exception("rpc cache tip watcher failed; starting over")
-                current = None
-                self._new_tip(None)
-                await asyncio.sleep(1.0)
+            self._new_tip(None)
+            await asyncio.sleep(1.0)
+
+    def _on_block(self, connected: bool, block_hash: bytes, height: int) -> None:
+        self._new_tip(None)
+
+    async def _follow_notifications(self) -> None:
+        """Chain nodes: register for notifications, then empty the cache at each block connected or disconnected,
+        until the session ends. No miss is stored unless a registration is live."""
+        self._storing = False
+        handle = await self._client.handle_notifications(self._on_block)
+        if not handle.active:
+            return
+        self._notifications = handle
+        self._new_tip(None)  # a miss sent before the registration was live must not be stored
+        self._storing = True
+        log.info("rpc cache: following the node's tip through Chain notifications")
+        try:
+            await handle.wait_ended()
+        finally:
+            self._storing = False
+            self._notifications = None
+            handle.release()
+
+    async def _follow_tip(self) -> None:
+        """Nodes without Chain: Mining.waitTipChanged on a Thread of its own, until the node ends a wait."""
+        self._storing = True
+        current = await self._client.get_tip()
+        if current is None:
+            return
+        log.info("rpc cache: following the node's tip through Mining.waitTipChanged (no Chain interface)")
+        if current != self._tip:
+            self._new_tip(current)
+        while True:
+            changed = await self._client.wait_tip_changed(current[0], WATCH_TIMEOUT_MS)
+            if changed is None:  # the node ended the wait (shutting down): start over
+                return
+            if changed != current:
+                current = changed
+                self._new_tip(changed)

@@ -43,10 +43,12 @@ from bitcoin_rpc_mp.ipc.errors import (
 )
 from bitcoin_rpc_mp.ipc.handshake import Session, establish
 from bitcoin_rpc_mp.ipc.reconnect import Backoff, Supervisor
+from bitcoin_rpc_mp.ipc.schemas import VariantSchemas, method_ordinals
 from bitcoin_rpc_mp.ipc.threads import Lease, PoolClosed
 
 __all__ = [
     "MAX_HEIGHT",
+    "BlockEvent",
     "InterfaceMissing",
     "IpcError",
     "IpcStatistics",
@@ -55,6 +57,7 @@ __all__ = [
     "NodeClient",
     "NodeDisconnected",
     "NodeUnavailable",
+    "NotificationHandle",
     "RemoteError",
 ]
 
@@ -70,6 +73,63 @@ class IpcStatistics:
     busy: int  # Threads with a call in flight
     calls_in_flight: int  # calls sent and not answered yet
     reconnects: int  # sessions established after the first one
+
+
+# A block joined (True) or left (False) the active chain: (connected, internal-order hash, height).
+BlockEvent = Callable[[bool, bytes, int], None]
+_NULL_HASH = bytes(HASH_SIZE)
+
+
+def _notifications_server(schemas: VariantSchemas, on_block: BlockEvent) -> Any:
+    """Our `ChainNotifications` object (spec ipc-protocol.md §6): the node calls it from its scheduler thread, in
+    order, and waits for each answer. Only block events matter to us; the rest are answered and ignored."""
+    assert schemas.chain is not None
+
+    class ChainNotificationsServer(schemas.chain.ChainNotifications.Server):  # type: ignore[name-defined]
+        async def blockConnected(self, block: Any, **_: Any) -> None:  # the schema's names
+            on_block(True, bytes(block.hash), int(block.height))
+
+        async def blockDisconnected(self, block: Any, **_: Any) -> None:
+            on_block(False, bytes(block.hash), int(block.height))
+
+        async def updatedBlockTip(self, **_: Any) -> None:
+            pass
+
+        async def transactionAddedToMempool(self, **_: Any) -> None:
+            pass
+
+        async def transactionRemovedFromMempool(self, **_: Any) -> None:
+            pass
+
+        async def chainStateFlushed(self, **_: Any) -> None:
+            pass
+
+        async def destroy(self, **_: Any) -> None:  # the node drops its Handler: nothing of ours to free
+            pass
+
+    return ChainNotificationsServer()
+
+
+class NotificationHandle:
+    """A registration made by `NodeClient.handle_notifications`. It lives as long as the session it was made on
+    (a new session needs a new registration) or until `release()`; dropping the node's Handler (never `destroy`,
+    module docstring) stops the callbacks."""
+
+    def __init__(self, session: Session | None, handler: Any) -> None:
+        self._session = session
+        self._handler = handler
+
+    @property
+    def active(self) -> bool:
+        return self._session is not None and not self._session.lost.is_set()
+
+    async def wait_ended(self) -> None:
+        """Return when the session this registration belongs to is gone."""
+        if self._session is not None:
+            await self._session.lost.wait()
+
+    def release(self) -> None:
+        self._session = self._handler = None
 
 
 # Interfaces whose methods are safe while the node loads: Echo touches nothing, Rpc.executeRpc answers -28.
@@ -417,6 +477,42 @@ class NodeClient:
         if not response.result:
             return None
         return bytes(response.block.data)
+
+    async def handle_notifications(self, on_block: BlockEvent) -> NotificationHandle:
+        """Chain.handleNotifications: `on_block` is called, on the event loop and in the node's order, for every
+        block that joins or leaves the active chain from now on, on the current session only (see
+        NotificationHandle). InterfaceMissing on a node without Chain; like every Chain call, it waits until the
+        node has finished loading."""
+        used: list[Any] = []
+
+        def send(chain: Any, ctx: Any) -> Any:
+            used.append(chain)
+            assert self._session is not None
+            server = _notifications_server(self._session.schemas, on_block)
+            return chain.handleNotifications(context=ctx, notifications=server)
+
+        response = await self._call("chain", send, timeout_s=self._short_timeout())
+        session = self._session
+        if session is None or session.chain is not used[0]:
+            return NotificationHandle(None, None)  # that session was lost meanwhile: already ended
+        return NotificationHandle(session, response.result)
+
+    async def wait_for_notifications(self) -> None:
+        """Return once the node has delivered every notification it queued before this call (Chain.
+        waitForNotifications; on older Chain schemas waitForNotificationsIfTipChanged with a null tip, which always
+        waits)."""
+        session = await self._wait_session(self.reconnect_timeout_s)
+        chain_schema = session.schemas.chain
+        if chain_schema is None or "waitForNotifications" not in method_ordinals(chain_schema.Chain):
+            await self._call(
+                "chain",
+                lambda chain, ctx: chain.waitForNotificationsIfTipChanged(context=ctx, oldTip=_NULL_HASH),
+                timeout_s=self._short_timeout(),
+            )
+        else:
+            await self._call(
+                "chain", lambda chain, ctx: chain.waitForNotifications(context=ctx), timeout_s=self._short_timeout()
+            )
 
     async def echo(self, text: str) -> str:
         """Echo.echo: the node sends `text` back."""

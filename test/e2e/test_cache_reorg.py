@@ -204,3 +204,9 @@ def test_cached_answers_follow_every_reorg(tmp_path: Path) -> None:
     hits = int(stats[-1].split("rpc cache: ")[1].split(" hits")[0])
     assert hits > 100, stats[-1]
     assert "emptied on a new tip" in stats[-1] and " 0 emptied" not in stats[-1], stats[-1]
+    # Chain nodes (pr29409) tell the cache of every block through Chain.handleNotifications; others are watched
+    # with Mining.waitTipChanged.
+    offers = [line for line in log_text.splitlines() if "node offers:" in line]
+    assert offers, log_text[-3000:]
+    follows = "Chain notifications" if "Chain" in offers[0].split("node offers:")[1] else "Mining.waitTipChanged"
+    assert f"rpc cache: following the node's tip through {follows}" in log_text, log_text[-3000:]

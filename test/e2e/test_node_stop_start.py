@@ -119,7 +119,12 @@ def test_stop_through_us_never_aborts_the_node(setup: tuple[str, Path, Path], tm
 def test_start_race_with_typed_calls_never_aborts_the_node(setup: tuple[str, Path, Path], tmp_path: Path) -> None:
     binary, datadir, sock = setup
     server = Server(
-        tmp_path / "rpc", sock, ["-rpcuser=u", "-rpcpassword=p", "-ipcnative=1"], wait_for_node=False
+        tmp_path / "rpc",
+        sock,
+        # the answer cache on too: its Chain.handleNotifications / waitForNotifications / Mining calls must also
+        # wait for the node to be ready
+        ["-rpcuser=u", "-rpcpassword=p", "-ipcnative=1", "-rpccachesize=16"],
+        wait_for_node=False,
     ).start()
     warmups = 0
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -204,5 +204,148 @@ def test_concurrent_checks_share_one_reading_that_started_after_them() -> None:
         release[1].set()
         assert {await f for f in later} == {(bytes(32), 2)}, "one more reading, started after the first ended"
         assert len(started) == 2
+
+    asyncio.run(main())
+
+
+class FakeHandle:
+    def __init__(self) -> None:
+        self.ended = asyncio.Event()
+        self.released = False
+
+    @property
+    def active(self) -> bool:
+        return not self.ended.is_set()
+
+    async def wait_ended(self) -> None:
+        await self.ended.wait()
+
+    def release(self) -> None:
+        self.released = True
+
+
+class FakeCapabilities:
+    def __init__(self, chain: bool) -> None:
+        self.chain = chain
+
+    def has(self, name: str) -> bool:
+        return name == "Chain" and self.chain
+
+
+class FakeChainNode(FakeNode):
+    """A node with Chain: block notifications are queued when the tip moves and delivered only when the cache
+    asks for them (Chain.waitForNotifications), as the real node's scheduler thread delivers them later."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_block: Callable[[bool, bytes, int], None] | None = None
+        self.queued: list[tuple[bool, bytes, int]] = []
+        self.handles: list[FakeHandle] = []
+        self.syncs = 0
+        self.flap_during_send = False
+
+    async def wait_connected(self) -> FakeCapabilities:
+        return FakeCapabilities(chain=True)
+
+    async def handle_notifications(self, on_block: Callable[[bool, bytes, int], None]) -> FakeHandle:
+        await asyncio.sleep(0.001)
+        self.on_block = on_block
+        self.queued.clear()  # nothing from before the registration is delivered
+        self.handles.append(FakeHandle())
+        return self.handles[-1]
+
+    async def wait_for_notifications(self) -> None:
+        self.syncs += 1
+        await asyncio.sleep(0.001)
+        queued, self.queued = self.queued, []
+        for event in queued:
+            assert self.on_block is not None
+            self.on_block(*event)
+
+    def move(self, tip: tuple[bytes, int]) -> None:
+        if tip[1] > self.tip[1]:
+            self.queued.append((True, tip[0], tip[1]))
+        else:
+            self.queued.append((False, self.tip[0], self.tip[1]))
+        self.tip = tip
+
+    async def send(self, call: Call) -> str:
+        reply = await super().send(call)
+        if self.flap_during_send:  # computed under B, and the tip is back at A before the answer returns
+            self.move(B)
+            reply = f'{{"result":"{B[0][0]:02x}-{B[1]}","error":null,"id":1}}'
+            self.move(A)
+        return reply
+
+
+OTHER = '{"method":"getblockcount","id":1}'
+
+
+async def registered(cache: AnswerCache, node: FakeChainNode) -> None:
+    """Start the cache, wait for its registration, and let one miss (of another key) read the tip: the first
+    miss after the cache was emptied only learns the tip, it stores nothing."""
+    cache.start()
+    while not cache.notified:
+        await asyncio.sleep(0.001)
+    await run_call(cache, node, OTHER)
+
+
+def test_with_chain_notifications_a_miss_computed_under_a_tip_that_came_and_went_is_not_stored() -> None:
+    async def main() -> None:
+        node = FakeChainNode()
+        cache = AnswerCache(node, 1 << 20)  # type: ignore[arg-type]
+        await registered(cache, node)
+        syncs, sent = node.syncs, node.sent
+        node.flap_during_send = True
+        assert await run_call(cache, node) == b'{"result":"bb-11","error":null,"id":1}'
+        # The tip reads A before and after, but the notifications of B were waited for: not stored.
+        assert node.syncs == syncs + 1 and cache.stats.stores == 0
+        node.flap_during_send = False
+        assert await run_call(cache, node) == b'{"result":"aa-10","error":null,"id":1}'
+        assert cache.stats.stores == 1
+        assert await run_call(cache, node) == b'{"result":"aa-10","error":null,"id":1}'
+        assert cache.stats.hits == 1 and node.sent == sent + 2
+        await cache.aclose()
+
+    asyncio.run(main())
+
+
+def test_a_notified_block_empties_the_cache() -> None:
+    async def main() -> None:
+        node = FakeChainNode()
+        cache = AnswerCache(node, 1 << 20)  # type: ignore[arg-type]
+        await registered(cache, node)
+        await run_call(cache, node)
+        await run_call(cache, node)
+        assert cache.stats.stores == 1 and cache.stats.hits == 1
+        node.move(B)
+        await node.wait_for_notifications()  # the node's scheduler delivers the block
+        assert cache.size_bytes == 0 and cache.stats.flushes == 1
+        assert await run_call(cache, node) == b'{"result":"bb-11","error":null,"id":1}'
+        await cache.aclose()
+
+    asyncio.run(main())
+
+
+def test_nothing_is_stored_while_no_registration_is_live_and_a_new_session_registers_again() -> None:
+    async def main() -> None:
+        node = FakeChainNode()
+        cache = AnswerCache(node, 1 << 20)  # type: ignore[arg-type]
+        await registered(cache, node)
+        await run_call(cache, node, OTHER)  # the tip is known (and this answer stored): misses are stored now
+        stores = cache.stats.stores
+        node.handles[-1].ended.set()  # the session is lost: notifications stop
+        while cache.notified:
+            await asyncio.sleep(0.001)
+        await run_call(cache, node)
+        await run_call(cache, node)
+        assert cache.stats.stores == stores, "without notifications a miss could straddle an unseen change"
+        assert node.handles[-1].released
+        while len(node.handles) < 2 or not cache.notified:  # the watcher registers on the next session
+            await asyncio.sleep(0.01)
+        await run_call(cache, node, OTHER)
+        await run_call(cache, node)
+        assert cache.stats.stores == stores + 1
+        await cache.aclose()
 
     asyncio.run(main())
