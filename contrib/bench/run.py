@@ -46,7 +46,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -164,7 +164,7 @@ class Processes:
         self.items.clear()
 
 
-def fail(message: str, *managed: Managed) -> None:
+def fail(message: str, *managed: Managed) -> NoReturn:
     for m in managed:
         sys.stderr.write(f"--- last lines of the {m.name} log ({m.log_path}) ---\n{m.tail()}\n")
     raise SystemExit(f"bench: {message}")
@@ -730,7 +730,8 @@ def profile_server(
     bench: Bench, target: Target, bodies: dict[str, list[str]], spec: str, out: Path
 ) -> dict[str, Any]:
     """Sample our server with py-spy while one cell's load runs; top functions by own and total samples."""
-    workload, _, conc_text = spec.partition(":")
+    workload, _, rest = spec.partition(":")
+    conc_text, _, _ = rest.partition(":")
     concurrency = int(conc_text or "16")
     pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(pyspy).exists():
@@ -921,8 +922,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--profile",
-        metavar="WORKLOAD:CONC",
-        help="afterwards, sample our server with py-spy under this cell (e.g. getblockhash:16)",
+        metavar="WORKLOAD:CONC[:cached]",
+        help="afterwards, sample our server with py-spy under this cell (e.g. getblockhash:16; getblock2:16:cached "
+        "samples the -rpccachesize server)",
     )
     parser.add_argument(
         "--profile-duration", type=float, default=10.0, help="seconds of sampling (default 10)"
@@ -1048,6 +1050,13 @@ def main(argv: list[str] | None = None) -> int:
         def ours_for(workload: str) -> Target:
             return passthrough_target if workload == "passthrough" else ours
 
+        def profile_target(spec: str) -> Target:
+            if spec.endswith(":cached"):
+                if cached is None:
+                    fail("--profile ...:cached needs --node-bin and a cached workload (getblock2, getblock0, ...)")
+                return cached
+            return ours_for(spec.partition(":")[0])
+
         floor: Target | None = None
         floor_identical: bool | None = None
         if not args.no_floor and any(w in FLOOR_WORKLOADS for w in args.workload_list):
@@ -1113,7 +1122,7 @@ def main(argv: list[str] | None = None) -> int:
                         name = CEILING_FOR[workload]
                         bench.measure_ceiling(name, concurrency, bodies[workload][0], items)
         profile = (
-            profile_server(bench, ours_for(args.profile.partition(":")[0]), bodies, args.profile, out)
+            profile_server(bench, profile_target(args.profile), bodies, args.profile, out)
             if args.profile
             else None
         )
