@@ -26,13 +26,8 @@ from bitcoin_rpc_mp.ipc.schemas import load_variant
 from bitcoin_rpc_mp.standin.chain import Block, RegtestChain
 from bitcoin_rpc_mp.standin.faults import Faults
 from bitcoin_rpc_mp.standin.rpc import RpcExecutor
-from bitcoin_rpc_mp.standin.server import (
-    NO_THREAD,
-    NodeError,
-    install_error_hook,
-    make_server_classes,
-    wait_seconds,
-)
+from bitcoin_rpc_mp.standin.serve_base import NO_THREAD, NodeError, install_error_hook, wait_seconds
+from bitcoin_rpc_mp.standin.server import make_server_classes
 
 log = logging.getLogger("bitcoin_rpc_mp.standin")
 
