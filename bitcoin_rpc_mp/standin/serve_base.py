@@ -45,7 +45,7 @@ MAX_WAIT_S = 100 * 365 * 24 * 3600  # the node caps waits at 100 years
 Work = Callable[[], Awaitable[None]]
 
 
-class RpcService(Protocol):
+class ExecutesRpc(Protocol):
     def execute(self, request: str, uri: str, user: str = "") -> str: ...
 
 
@@ -54,7 +54,7 @@ class NodeState(Protocol):
 
     chain: RegtestChain
     faults: Faults
-    rpc: RpcService
+    rpc: ExecutesRpc
     loaded: asyncio.Event
     # bitcoind's RPC warm-up status while the node is still loading, else None
     warmup_status: str | None
