@@ -31,7 +31,9 @@ from .auth.cookie import AuthCookie
 from .auth.credentials import Authenticator, entry_for_password
 from .auth.whitelist import Whitelist
 from .config import cli
-from .config.settings import HTTP_START_ERROR, Settings
+from .config.http_options import HTTP_START_ERROR
+from .config.node_target import NodeSocket
+from .config.settings import Settings
 from .datadir_lock import (
     SERVER_LOCK,
     DatadirClaim,
@@ -149,13 +151,13 @@ def claim_settings_datadir(settings: Settings) -> DatadirClaim:
 
     Spawn mode: bitcoind's own lock (`.lock`) is the node's to take once we start it; we fail with bitcoind's
     message if another process holds it now, and hold `.rpc.lock`, so two of us never serve one datadir."""
-    if settings.node is not None:
+    if settings.spawned is not None:
         probe_directory(settings.net_datadir)
         return DatadirClaim(lock_directory(settings.net_datadir, SERVER_LOCK))
     return claim_datadir(
         settings.net_datadir,
-        node_socket=settings.node_socket,
-        cookie_path=settings.rpccookiefile if settings.cookie_enabled else None,
+        node_socket=settings.node.path if isinstance(settings.node, NodeSocket) else None,
+        cookie_path=settings.auth.cookiefile if settings.auth.cookie_enabled else None,
     )
 
 
@@ -189,7 +191,7 @@ async def _serve(settings: Settings, claim: DatadirClaim | None, node_socket: st
         raise StartupError(*settings.http_failure.stderr)
     standin = None
     socket_dir = None
-    socket_path = node_socket or settings.node_socket
+    socket_path = node_socket or (settings.node.path if isinstance(settings.node, NodeSocket) else None)
     if socket_path is None:
         log.info(
             "no -ipcconnect/--socket given: starting the stand-in node (a test double of bitcoin-node, "
@@ -205,44 +207,44 @@ async def _serve(settings: Settings, claim: DatadirClaim | None, node_socket: st
 
     client = NodeClient(
         socket_path,
-        threads=settings.ipcthreads,
-        call_timeout_s=settings.ipc_call_timeout_s,
-        variant=settings.ipcvariant,
+        threads=settings.ipc.threads,
+        call_timeout_s=settings.ipc.call_timeout_s,
+        variant=settings.ipc.variant,
         # a connect attempt on a Unix socket costs microseconds; polling twice a second lets service resume
         # within a second of the node's socket returning; in spawn mode the node we just started opens it within
         # a second, and every start of ours waits for that
-        backoff_max_s=0.5 if settings.node is None else 0.1,
+        backoff_max_s=0.5 if settings.spawned is None else 0.1,
     )
 
     cookie = None
     cookie_password = None
-    if settings.cookie_enabled:
-        assert settings.rpccookiefile is not None
-        cookie = AuthCookie(settings.rpccookiefile, settings.rpccookieperms_mode)
+    if settings.auth.cookie_enabled:
+        assert settings.auth.cookiefile is not None
+        cookie = AuthCookie(settings.auth.cookiefile, settings.auth.cookie_mode)
         cookie_password = cookie.new_password()  # the file is written once the ports are ours
-    elif settings.rpccookiefile is None:
+    elif settings.auth.cookiefile is None:
         log.info("RPC authentication cookie file generation is disabled.")
     authenticator = Authenticator.from_options(
-        rpcuser=settings.rpcuser,
-        rpcpassword=settings.rpcpassword,
-        rpcauth=settings.rpcauth,
+        rpcuser=settings.auth.rpcuser,
+        rpcpassword=settings.auth.rpcpassword,
+        rpcauth=settings.auth.rpcauth,
         cookie_password=cookie_password,
     )
-    if standin is not None and not settings.rpcpassword and not settings.rpcauth:
+    if standin is not None and not settings.auth.rpcpassword and not settings.auth.rpcauth:
         # Lets a newcomer `curl --user u:p` the stand-in at once; never with a real node.
         authenticator = Authenticator((*authenticator.entries, entry_for_password(*STANDIN_DEMO_USER)))
         log.warning("stand-in mode without -rpcpassword/-rpcauth: also accepting the demo login u:p")
 
-    whitelist = Whitelist.from_options(settings.rpcwhitelist, settings.rpcwhitelistdefault)
-    coalescer = Coalescer(client, limit=settings.ipcthreads) if settings.ipccoalesce else None
-    cache = AnswerCache(client, settings.rpccachesize_mib * 2**20) if settings.rpccachesize_mib > 0 else None
+    whitelist = Whitelist.from_options(settings.auth.whitelist, settings.auth.whitelistdefault)
+    coalescer = Coalescer(client, limit=settings.ipc.threads) if settings.ipc.coalesce else None
+    cache = AnswerCache(client, settings.ipc.cachesize_mib * 2**20) if settings.ipc.cachesize_mib > 0 else None
     if cache is not None:
         cache.start()
-    executor: Executor = NodeExecutor(client, native=settings.ipcnative, coalescer=coalescer, cache=cache)
-    if settings.node is not None:
+    executor: Executor = NodeExecutor(client, native=settings.ipc.native, coalescer=coalescer, cache=cache)
+    if settings.spawned is not None:
         executor = FirstConnectionWait(executor, client, FIRST_CONNECTION_WAIT_S)
-    dispatcher = Dispatcher(executor, whitelist, max_batch=settings.rpcmaxbatch)
-    work_queue = WorkQueue(settings.rpcthreads, settings.rpcworkqueue)
+    dispatcher = Dispatcher(executor, whitelist, max_batch=settings.http.maxbatch)
+    work_queue = WorkQueue(settings.http.threads, settings.http.workqueue)
     metrics = None
     if settings.metrics is not None:
         metrics = Metrics(
@@ -260,9 +262,9 @@ async def _serve(settings: Settings, claim: DatadirClaim | None, node_socket: st
     handler = JsonRpcHttpHandler(authenticator, dispatcher, None if metrics is None else metrics.requests)
     server = HttpServer(
         handler,
-        allow=settings.rpc_allow,
+        allow=settings.http.allow,
         work_queue=work_queue,
-        idle_timeout_s=settings.rpcservertimeout_s,
+        idle_timeout_s=settings.http.servertimeout_s,
         clock=time.time,
     )
     reporters = tuple(r for r in (coalescer, cache) if r is not None)
@@ -270,7 +272,7 @@ async def _serve(settings: Settings, claim: DatadirClaim | None, node_socket: st
     if reporters:
         running.report_task = asyncio.get_running_loop().create_task(_report(reporters), name="statistics")
     try:
-        await server.bind(settings.rpc_bind_endpoints)
+        await server.bind(settings.http.bind)
         if metrics is not None and settings.metrics is not None:
             running.metrics = metrics
             running.metrics_server = await serve_metrics(metrics, *settings.metrics)
@@ -288,7 +290,7 @@ async def _serve(settings: Settings, claim: DatadirClaim | None, node_socket: st
         running.cookie = cookie
         if claim is not None and cookie.content is not None:
             remember_cookie(claim, cookie.content)
-        log.info("Generated RPC authentication cookie %s", settings.rpccookiefile)
+        log.info("Generated RPC authentication cookie %s", settings.auth.cookiefile)
     # connect only once the HTTP server has started: a start that fails then has no IPC session to tear down
     # (tearing down one mid-handshake crashed the process, SIGSEGV, 3 of 3 times under load)
     await client.start()
@@ -326,7 +328,8 @@ async def _main(settings: Settings, file_log: AppendFileHandler | None) -> int:
         return 1
     async with capnp.kj_loop():
         loop = asyncio.get_running_loop()
-        socket_dir = private_socket_dir() if settings.node is not None else None
+        spawned = settings.spawned
+        socket_dir = private_socket_dir() if spawned is not None else None
         node_socket = None if socket_dir is None else os.path.join(socket_dir, SOCKET_NAME)
         try:
             running = await serve(settings, claim, node_socket)
@@ -343,15 +346,15 @@ async def _main(settings: Settings, file_log: AppendFileHandler | None) -> int:
             # The demo is one process, as bitcoind is: `stop` ends the stand-in node and with it everything.
             watcher = loop.create_task(_stop_with(running.standin.stopped, stop), name="stop with the stand-in")
         node: NodeProcess | None = None
-        if settings.node is not None:
+        if spawned is not None:
             assert node_socket is not None
-            node = NodeProcess(node_command(settings.node, settings.node_args, node_socket))
+            node = NodeProcess(node_command(spawned.executable, spawned.args, node_socket))
             try:
                 node.start()
             except OSError as exc:
                 await _close(running)
                 remove_dir(socket_dir or "")
-                _print_errors([f"Cannot start bitcoin-node {settings.node}: {exc.strerror or exc}"])
+                _print_errors([f"Cannot start bitcoin-node {spawned.executable}: {exc.strerror or exc}"])
                 return 1
             log.info("started bitcoin-node (pid %d): %s", node.pid, " ".join(node.argv))
         loop.add_signal_handler(signal.SIGHUP, _on_sighup, file_log, node)
@@ -480,11 +483,11 @@ def main(argv: list[str] | None = None) -> int:
 def run(settings: Settings) -> int:
     """Entry point used by the console script once the options are valid."""
     try:
-        if settings.node is not None:
+        if settings.spawned is not None:
             create_net_datadir(settings.net_datadir)
-        file_log = configure_logging(settings)
+        file_log = configure_logging(settings.log)
     except OSError as exc:
-        _print_errors([f"Could not open debug log file {settings.debuglogfile}: {exc.strerror or exc}"])
+        _print_errors([f"Could not open debug log file {settings.log.debuglogfile}: {exc.strerror or exc}"])
         return 1
     limit = raise_fd_limit()
     if limit < 1024:

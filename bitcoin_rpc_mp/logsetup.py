@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from .config.argv import DEBUG_CATEGORIES
-from .config.settings import Settings
+from .config.log_options import LogSettings
 
 __all__ = ["AppendFileHandler", "configure_logging", "shrink_log_file"]
 
@@ -129,8 +129,8 @@ def shrink_log_file(path: Path, keep: int = RECENT_DEBUG_HISTORY_SIZE) -> bool:
     return True
 
 
-def configure_logging(settings: Settings) -> AppendFileHandler | None:
-    """Install the handlers the settings ask for; returns the file handler (for SIGHUP), if any.
+def configure_logging(options: LogSettings) -> AppendFileHandler | None:
+    """Install the handlers the logging options ask for; returns the file handler (for SIGHUP), if any.
 
     Raises OSError when the log file cannot be opened (the caller reports it as bitcoind does)."""
     root = logging.getLogger()
@@ -141,19 +141,19 @@ def configure_logging(settings: Settings) -> AppendFileHandler | None:
     root.setLevel(logging.INFO)
     logging.getLogger("asyncio").setLevel(logging.WARNING)
     for category, loggers in DEBUG_CATEGORIES.items():
-        category_level = logging.DEBUG if settings.debug_enabled(category) else logging.NOTSET
+        category_level = logging.DEBUG if options.debug_enabled(category) else logging.NOTSET
         for name in loggers:
             logging.getLogger(name).setLevel(category_level)
-    formatter = BitcoindFormatter(settings.logtimestamps, settings.logtimemicros)
+    formatter = BitcoindFormatter(options.logtimestamps, options.logtimemicros)
     file_handler = None
-    if settings.debuglogfile is not None:
-        settings.debuglogfile.parent.mkdir(parents=True, exist_ok=True)
-        if settings.shrinkdebugfile:
-            shrink_log_file(settings.debuglogfile)
-        file_handler = AppendFileHandler(settings.debuglogfile)
+    if options.debuglogfile is not None:
+        options.debuglogfile.parent.mkdir(parents=True, exist_ok=True)
+        if options.shrinkdebugfile:
+            shrink_log_file(options.debuglogfile)
+        file_handler = AppendFileHandler(options.debuglogfile)
         file_handler.setFormatter(formatter)
         root.addHandler(file_handler)
-    if settings.printtoconsole:
+    if options.printtoconsole:
         console = ConsoleHandler()
         console.setFormatter(formatter)
         root.addHandler(console)

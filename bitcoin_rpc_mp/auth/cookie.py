@@ -9,7 +9,7 @@ Owns compat spec §3 "Cookie" as bitcoind's GenerateAuthCookie/DeleteAuthCookie 
 - `remove()` deletes the file only if this object wrote it and it is still the same file (inode) holding what we
   wrote (so a cookie that bitcoind or another instance wrote since is left alone).
 
-The modes of -rpccookieperms are the configuration's (`config.settings.COOKIE_PERMS`). Must not import `http`,
+The modes of -rpccookieperms are the configuration's (`config.auth_options.COOKIE_PERMS`). Must not import `http`,
 `jsonrpc`, `ipc`.
 """
 
@@ -20,7 +20,7 @@ import os
 import secrets
 from pathlib import Path
 
-from ..config.settings import DEFAULT_COOKIE_MODE
+from ..config.auth_options import DEFAULT_COOKIE_MODE
 from .credentials import COOKIE_USER
 
 __all__ = ["AuthCookie"]

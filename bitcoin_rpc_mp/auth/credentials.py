@@ -20,7 +20,8 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..config.settings import ConfigError, rpcauth_fields
+from ..config.argv import ConfigError
+from ..config.auth_options import rpcauth_fields
 
 __all__ = [
     "COOKIE_USER",

@@ -30,6 +30,7 @@ __all__ = [
     "OptionSpec",
     "ParsedArgs",
     "SettingValue",
+    "after_last_negation",
     "interpret_bool",
     "interpret_key",
     "interpret_value",
@@ -420,7 +421,7 @@ def parse_argv(argv: Sequence[str], *, allow_unknown: bool = False) -> ParsedArg
 
     includes = parsed.options.get("includeconf")
     if includes:
-        live = _after_last_negation(includes)
+        live = after_last_negation(includes)
         if live:
             first = live[0]
             shown = '"' + first + '"' if isinstance(first, str) else ("true" if first else "false")
@@ -449,7 +450,7 @@ def _add_alias(parsed: ParsedArgs, alias: str, value: str | None) -> None:
         parsed.options.setdefault("address", []).append(value if value is not None else "")
 
 
-def _after_last_negation(values: Sequence[SettingValue]) -> list[SettingValue]:
+def after_last_negation(values: Sequence[SettingValue]) -> list[SettingValue]:
     """SettingsSpan::begin(): the values after the last negation."""
     last_false = max((n for n, v in enumerate(values) if v is False), default=-1)
     return list(values[last_false + 1 :])

@@ -19,7 +19,8 @@ from typing import TextIO
 from bitcoin_rpc_mp import __version__
 
 from .argv import OPTIONS, ConfigError, parse_argv
-from .settings import Settings, build_settings, spawn_node
+from .node_target import spawn_node
+from .settings import Settings, build_settings
 
 __all__ = ["help_text", "main", "settings_from_argv"]
 

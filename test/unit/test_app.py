@@ -60,13 +60,13 @@ def test_tune_gc_freezes_the_start_up_heap_and_raises_the_first_threshold() -> N
     ],
 )
 def test_configure_logging_follows_debug(argv: list[str], debug_loggers: set[str]) -> None:
-    from bitcoin_rpc_mp.app import configure_logging
     from bitcoin_rpc_mp.config.cli import settings_from_argv
+    from bitcoin_rpc_mp.logsetup import configure_logging
 
     names = ["bitcoin_rpc_mp.http", "bitcoin_rpc_mp.ipc.client", "bitcoin_rpc_mp.handlers", "bitcoin_rpc_mp"]
     saved = {name: logging.getLogger(name).level for name in ["", *names]}
     try:
-        configure_logging(settings_from_argv(argv, {"HOME": "/nonexistent"}))
+        configure_logging(settings_from_argv(argv, {"HOME": "/nonexistent"}).log)
         assert {n for n in names if logging.getLogger(n).isEnabledFor(logging.DEBUG)} == debug_loggers
         assert all(logging.getLogger(n).isEnabledFor(logging.INFO) for n in names)
     finally:

@@ -86,10 +86,10 @@ def constants(tree: ast.Module) -> Iterator[object]:
 @pytest.mark.parametrize(
     ("value", "owner"),
     [
-        ("Invalid -rpcauth argument.", "config/settings.py"),  # the -rpcauth shape check
+        ("Invalid -rpcauth argument.", "config/auth_options.py"),  # the -rpcauth shape check
         (b"Work queue depth exceeded", "http/errors.py"),  # the 503 reply
         ('Basic realm="jsonrpc"', "http/errors.py"),  # the 401 reply
-        (0o640, "config/settings.py"),  # the -rpccookieperms modes
+        (0o640, "config/auth_options.py"),  # the -rpccookieperms modes
         ("gettxspendingprevout", "handlers/native.py"),  # the long-running RPCs
     ],
 )

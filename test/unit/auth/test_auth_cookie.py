@@ -13,7 +13,7 @@ import pytest
 
 from bitcoin_rpc_mp.auth.cookie import AuthCookie
 from bitcoin_rpc_mp.auth.credentials import COOKIE_USER, Authenticator
-from bitcoin_rpc_mp.config.settings import COOKIE_PERMS
+from bitcoin_rpc_mp.config.auth_options import COOKIE_PERMS
 
 
 @pytest.fixture(params=[0o022, 0o000, 0o077], ids=["umask022", "umask000", "umask077"])

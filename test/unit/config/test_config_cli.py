@@ -17,6 +17,7 @@ import pytest
 
 from bitcoin_rpc_mp.config import cli
 from bitcoin_rpc_mp.config.argv import OPTIONS
+from bitcoin_rpc_mp.config.node_target import DemoStandin
 from bitcoin_rpc_mp.config.settings import Settings
 
 ENTRY = "import sys; from bitcoin_rpc_mp.app import main; sys.exit(main())"
@@ -121,7 +122,8 @@ def test_valid_settings_go_to_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     calls, run = _fake_app(3)
     assert cli.main(run, ["-regtest", "-rpcport=18999"]) == 3  # type: ignore[arg-type]
     assert len(calls) == 1
-    assert calls[0].chain == "regtest" and calls[0].rpcport == 18999 and calls[0].standin
+    assert calls[0].chain == "regtest" and calls[0].http.rpcport == 18999
+    assert calls[0].node == DemoStandin()
 
 
 def test_run_returning_none_means_exit_0(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -143,8 +145,8 @@ def test_settings_from_argv_reads_the_real_conf(tmp_path: Path) -> None:
     datadir.mkdir()
     (datadir / "bitcoin.conf").write_text("regtest=1\n[regtest]\nrpcport=18777\nrpcuser=u\nrpcpassword=p\n")
     s = cli.settings_from_argv([f"-datadir={datadir}"], {"HOME": str(tmp_path)})
-    assert (s.chain, s.rpcport, s.rpcuser, s.conf) == ("regtest", 18777, "u", datadir / "bitcoin.conf")
-    assert not s.cookie_enabled
+    assert (s.chain, s.http.rpcport, s.auth.rpcuser, s.conf) == ("regtest", 18777, "u", datadir / "bitcoin.conf")
+    assert not s.auth.cookie_enabled
 
 
 def test_unwritable_cookie_is_bitcoinds_http_start_error_without_a_traceback(tmp_path: Path) -> None:

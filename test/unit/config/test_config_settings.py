@@ -8,14 +8,10 @@ from pathlib import Path
 import pytest
 from confhelp import CWD, HOME, NODE_SOCKET, FakeFiles, build
 
-from bitcoin_rpc_mp.config.settings import (
-    DEBUG_CATEGORIES,
-    AllowList,
-    ConfigError,
-    HttpStartFailure,
-    parse_allow_subnet,
-    split_host_port,
-)
+from bitcoin_rpc_mp.config.addresses import AllowList, parse_allow_subnet, split_host_port
+from bitcoin_rpc_mp.config.argv import DEBUG_CATEGORIES, ConfigError
+from bitcoin_rpc_mp.config.http_options import HttpStartFailure
+from bitcoin_rpc_mp.config.node_target import DemoStandin, NodeSocket
 from bitcoin_rpc_mp.ipc.capabilities import VARIANTS
 
 DATADIR = Path(HOME) / ".bitcoin"
@@ -41,21 +37,21 @@ def error_of(*argv: str, conf: str | None = None, files: FakeFiles | None = None
 def test_defaults() -> None:
     s = build(node=None)
     assert s.chain == "regtest"  # the demo: the stand-in's chain, served as a regtest node would be
-    assert s.standin is True and s.node_socket is None and s.ipcconnect is None
-    assert s.rpcport == 18443 and s.rpccookiefile == DATADIR / "regtest" / ".cookie"
+    assert s.node == DemoStandin()
+    assert s.http.rpcport == 18443 and s.auth.cookiefile == DATADIR / "regtest" / ".cookie"
     s = build()
     assert s.chain == "main"
     assert s.datadir == DATADIR and s.net_datadir == DATADIR
     assert s.conf is None
-    assert s.standin is False and s.node_socket == NODE_SOCKET
-    assert s.rpcport == 8332
-    assert s.rpc_bind_endpoints == (("::1", 8332), ("127.0.0.1", 8332))
-    assert s.rpccookiefile == DATADIR / ".cookie" and s.cookie_enabled
-    assert s.rpccookieperms is None and s.rpccookieperms_mode == 0o600
-    assert (s.rpcthreads, s.rpcworkqueue, s.rpcservertimeout_s) == (16, 64, 30)
-    assert (s.ipcthreads, s.ipctimeout_s, s.ipcvariant) == (4, 900.0, None)
-    assert s.rpcwhitelistdefault is False
-    assert s.printtoconsole is True
+    assert s.node == NodeSocket(NODE_SOCKET)
+    assert s.http.rpcport == 8332
+    assert s.http.bind == (("::1", 8332), ("127.0.0.1", 8332))
+    assert s.auth.cookiefile == DATADIR / ".cookie" and s.auth.cookie_enabled
+    assert s.auth.cookieperms is None and s.auth.cookie_mode == 0o600
+    assert (s.http.threads, s.http.workqueue, s.http.servertimeout_s) == (16, 64, 30)
+    assert (s.ipc.threads, s.ipc.timeout_s, s.ipc.variant) == (4, 900.0, None)
+    assert s.auth.whitelistdefault is False
+    assert s.log.printtoconsole is True
     assert s.warnings == ()
 
 
@@ -82,11 +78,11 @@ def test_home_unset_falls_back_to_root() -> None:
 def test_chain_selection_ports_and_cookie(argv: tuple[str, ...], chain: str, port: int, subdir: str) -> None:
     s = build(*argv)
     assert s.chain == chain
-    assert s.rpcport == port
-    assert s.rpc_bind_endpoints == (("::1", port), ("127.0.0.1", port))
+    assert s.http.rpcport == port
+    assert s.http.bind == (("::1", port), ("127.0.0.1", port))
     net = DATADIR / subdir if subdir else DATADIR
     assert s.net_datadir == net
-    assert s.rpccookiefile == net / ".cookie"
+    assert s.auth.cookiefile == net / ".cookie"
 
 
 @pytest.mark.parametrize(
@@ -116,39 +112,39 @@ def test_regtest_in_conf_and_negated_regtest_on_command_line_is_skipped_like_bit
 def test_conf_file_is_read_and_recorded() -> None:
     s = build(conf="rpcuser=alice\nrpcpassword=secret\n")
     assert s.conf == DATADIR / "bitcoin.conf"
-    assert (s.rpcuser, s.rpcpassword) == ("alice", "secret")
-    assert not s.cookie_enabled
+    assert (s.auth.rpcuser, s.auth.rpcpassword) == ("alice", "secret")
+    assert not s.auth.cookie_enabled
 
 
 def test_command_line_overrides_conf_and_first_conf_value_wins() -> None:
     conf = "rpcuser=first\nrpcuser=second\nrpcthreads=3\n"
     s = build("-rpcuser=cli1", "-rpcuser=cli2", conf=conf)
-    assert s.rpcuser == "cli2"  # last on the command line
-    assert build(conf=conf).rpcuser == "first"  # first in the file
-    assert build(conf=conf).rpcthreads == 3
+    assert s.auth.rpcuser == "cli2"  # last on the command line
+    assert build(conf=conf).auth.rpcuser == "first"  # first in the file
+    assert build(conf=conf).http.threads == 3
 
 
 def test_network_section_applies_only_to_its_chain() -> None:
     conf = "rpcuser=top\n[regtest]\nrpcport=19000\nrpcuser=reg\n[test]\nrpcport=19001\n"
     reg = build("-regtest", conf=conf)
-    assert (reg.rpcport, reg.rpcuser) == (19000, "reg")
+    assert (reg.http.rpcport, reg.auth.rpcuser) == (19000, "reg")
     test = build("-testnet", conf=conf)
-    assert (test.rpcport, test.rpcuser) == (19001, "top")
+    assert (test.http.rpcport, test.auth.rpcuser) == (19001, "top")
     main = build(conf=conf)
-    assert (main.rpcport, main.rpcuser) == (8332, "top")
+    assert (main.http.rpcport, main.auth.rpcuser) == (8332, "top")
 
 
 def test_main_section() -> None:
     conf = "[main]\nrpcport=9000\n"
-    assert build(conf=conf).rpcport == 9000
-    assert build("-regtest", conf=conf).rpcport == 18443
+    assert build(conf=conf).http.rpcport == 9000
+    assert build("-regtest", conf=conf).http.rpcport == 18443
 
 
 def test_network_only_options_at_top_level_are_ignored_off_main_with_warning() -> None:
     conf = "regtest=1\nrpcport=19000\nrpcbind=0.0.0.0\nrpcallowip=10.0.0.0/8\n"
     s = build(conf=conf)
-    assert s.rpcport == 18443
-    assert s.rpcbind == ()
+    assert s.http.rpcport == 18443
+    assert s.http.bind == (("::1", 18443), ("127.0.0.1", 18443))  # -rpcbind=0.0.0.0 did not count
     assert (
         "Config setting for -rpcport only applied on regtest network when in [regtest] section." in s.warnings
     )
@@ -156,26 +152,26 @@ def test_network_only_options_at_top_level_are_ignored_off_main_with_warning() -
         "Config setting for -rpcbind only applied on regtest network when in [regtest] section." in s.warnings
     )
     # on main the top level counts
-    assert build(conf="rpcport=19000\n").rpcport == 19000
+    assert build(conf="rpcport=19000\n").http.rpcport == 19000
     # a command-line value silences the warning
     s2 = build("-rpcport=19002", conf=conf)
-    assert s2.rpcport == 19002
+    assert s2.http.rpcport == 19002
     assert not any("-rpcport only applied" in w for w in s2.warnings)
 
 
 def test_norpcauth_drops_config_file_values_but_a_later_value_revives_them() -> None:
     conf = "rpcauth=a:s$h\n"
-    assert build(conf=conf).rpcauth == ("a:s$h",)
-    assert build("-norpcauth", conf=conf).rpcauth == ()
-    assert build("-rpcauth=b:s$h", conf=conf).rpcauth == ("b:s$h", "a:s$h")
+    assert build(conf=conf).auth.rpcauth == ("a:s$h",)
+    assert build("-norpcauth", conf=conf).auth.rpcauth == ()
+    assert build("-rpcauth=b:s$h", conf=conf).auth.rpcauth == ("b:s$h", "a:s$h")
     # bitcoind's "zombie" config values: -noX followed by -X brings the file's values back
-    assert build("-norpcauth", "-rpcauth=b:s$h", conf=conf).rpcauth == ("b:s$h", "a:s$h")
-    assert build("-rpcauth=c:s$h", "-norpcauth", "-rpcauth=b:s$h").rpcauth == ("b:s$h",)
+    assert build("-norpcauth", "-rpcauth=b:s$h", conf=conf).auth.rpcauth == ("b:s$h", "a:s$h")
+    assert build("-rpcauth=c:s$h", "-norpcauth", "-rpcauth=b:s$h").auth.rpcauth == ("b:s$h",)
 
 
 def test_negation_in_the_file_cuts_earlier_file_values() -> None:
-    assert build(conf="rpcauth=a:s$h\nnorpcauth=1\nrpcauth=b:s$h\n").rpcauth == ("b:s$h",)
-    assert build(conf="[regtest]\nnorpcauth=1\n[main]\n\nrpcauth=a:s$h\n").rpcauth == ("a:s$h",)
+    assert build(conf="rpcauth=a:s$h\nnorpcauth=1\nrpcauth=b:s$h\n").auth.rpcauth == ("b:s$h",)
+    assert build(conf="[regtest]\nnorpcauth=1\n[main]\n\nrpcauth=a:s$h\n").auth.rpcauth == ("a:s$h",)
 
 
 def test_noconf_reads_nothing() -> None:
@@ -223,7 +219,7 @@ def test_relative_datadir_is_made_absolute_from_cwd() -> None:
     files = FakeFiles(dirs=[f"{CWD}/data"])
     s = build("-datadir=data/", "-regtest", files=files)
     assert s.datadir == Path(CWD) / "data"
-    assert s.rpccookiefile == Path(CWD) / "data" / "regtest" / ".cookie"
+    assert s.auth.cookiefile == Path(CWD) / "data" / "regtest" / ".cookie"
 
 
 def test_datadir_from_conf() -> None:
@@ -250,15 +246,15 @@ def test_invalid_rpcport(value: str) -> None:
 
 
 def test_rpcport_edge_values_and_negation() -> None:
-    assert build("-rpcport=+8333").rpcport == 8333
-    assert build("-rpcport=065535").rpcport == 65535
-    assert build("-port=1234").rpcport == 1234  # the seed alias
+    assert build("-rpcport=+8333").http.rpcport == 8333
+    assert build("-rpcport=065535").http.rpcport == 65535
+    assert build("-port=1234").http.rpcport == 1234  # the seed alias
     assert error_of("-norpcport") == "Invalid port specified in -rpcport: '0'"
 
 
 def test_rpcbind_ignored_without_rpcallowip() -> None:
     s = build("-rpcbind=0.0.0.0:9999")
-    assert s.rpc_bind_endpoints == (("::1", 8332), ("127.0.0.1", 8332))
+    assert s.http.bind == (("::1", 8332), ("127.0.0.1", 8332))
     assert s.warnings == (
         "Option -rpcbind was ignored because -rpcallowip was not specified, refusing to allow everyone to connect",
     )
@@ -266,7 +262,7 @@ def test_rpcbind_ignored_without_rpcallowip() -> None:
 
 def test_rpcallowip_without_rpcbind() -> None:
     s = build("-rpcallowip=10.0.0.0/8")
-    assert s.rpc_bind_endpoints == (("::1", 8332), ("127.0.0.1", 8332))
+    assert s.http.bind == (("::1", 8332), ("127.0.0.1", 8332))
     assert s.warnings == (
         "Option -rpcallowip was specified without -rpcbind; this doesn't usually make sense",
     )
@@ -283,7 +279,7 @@ def test_rpcbind_with_rpcallowip() -> None:
         "-rpcbind=fe80::2",
         "-rpcbind=[fe80::3]",
     )
-    assert s.rpc_bind_endpoints == (
+    assert s.http.bind == (
         ("10.0.0.5", 18000),
         ("10.0.0.6", 19000),
         ("fe80::1", 19001),
@@ -296,7 +292,7 @@ def test_rpcbind_with_rpcallowip() -> None:
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", ""])
 def test_binding_every_interface_warns(host: str) -> None:
     s = build("-rpcallowip=0.0.0.0/0", f"-rpcbind={host}")
-    assert s.rpc_bind_endpoints == ((host, 8332),)
+    assert s.http.bind == ((host, 8332),)
     assert s.warnings == (
         "The RPC server is not safe to expose to untrusted networks such as the public internet",
     )
@@ -313,20 +309,20 @@ def test_rpcport_is_checked_before_rpcbind() -> None:
 
 def test_address_alias_loopback_binds_without_allowip() -> None:
     s = build("--address", "127.0.0.1", "--port", "18555")
-    assert s.rpc_bind_endpoints == (("127.0.0.1", 18555),)
+    assert s.http.bind == (("127.0.0.1", 18555),)
     assert s.warnings == ()
-    assert build("-a", "::1").rpc_bind_endpoints == (("::1", 8332),)
-    assert build("-a=localhost:7000").rpc_bind_endpoints == (("localhost", 7000),)
+    assert build("-a", "::1").http.bind == (("::1", 8332),)
+    assert build("-a=localhost:7000").http.bind == (("localhost", 7000),)
 
 
 def test_address_alias_non_loopback_needs_allowip() -> None:
     s = build("--address", "192.168.1.10")
-    assert s.rpc_bind_endpoints == (("::1", 8332), ("127.0.0.1", 8332))
+    assert s.http.bind == (("::1", 8332), ("127.0.0.1", 8332))
     assert s.warnings == (
         "Option -rpcbind was ignored because -rpcallowip was not specified, refusing to allow everyone to connect",
     )
     allowed = build("--address", "192.168.1.10", "-rpcallowip=192.168.1.0/24")
-    assert allowed.rpc_bind_endpoints == (("192.168.1.10", 8332),)
+    assert allowed.http.bind == (("192.168.1.10", 8332),)
     assert allowed.warnings == ()
 
 
@@ -423,7 +419,7 @@ def test_rfc4193_allowip_depends_on_cjdnsreachable(argv: tuple[str, ...], accept
     s = build("-rpcallowip=fc00:db8:c0:ff:ee::/80", *argv)
     assert (s.http_failure is None) is accepted
     if accepted:
-        assert s.rpc_allow.allows("fc00:db8:c0:ff:ee::1") and not s.rpc_allow.allows("fc00:db8:c0:ff:ef::1")
+        assert s.http.allow.allows("fc00:db8:c0:ff:ee::1") and not s.http.allow.allows("fc00:db8:c0:ff:ef::1")
     # the L-bit=1 half of RFC4193 is never CJDNS
     assert build("-rpcallowip=fd00:db8:c0:ff:ee::/80", *argv).http_failure is None
 
@@ -450,13 +446,13 @@ def test_rfc4193_allowip_depends_on_cjdnsreachable(argv: tuple[str, ...], accept
     ],
 )
 def test_allow_list(host: str, values: tuple[str, ...], allowed: bool) -> None:
-    allow = build(*(f"-rpcallowip={v}" for v in values)).rpc_allow
+    allow = build(*(f"-rpcallowip={v}" for v in values)).http.allow
     assert isinstance(allow, AllowList)
     assert allow.allows(host) is allowed
 
 
 def test_allow_list_always_starts_with_loopback() -> None:
-    assert str(build("-rpcallowip=10.1.0.0/16").rpc_allow) == "127.0.0.0/8 ::1/128 10.1.0.0/16"
+    assert str(build("-rpcallowip=10.1.0.0/16").http.allow) == "127.0.0.0/8 ::1/128 10.1.0.0/16"
 
 
 # -- authentication options --------------------------------------------------------------------------------------
@@ -474,14 +470,14 @@ def test_allow_list_always_starts_with_loopback() -> None:
 )
 def test_cookie_path(argv: tuple[str, ...], expected: Path | None) -> None:
     s = build(*argv)
-    assert s.rpccookiefile == expected
-    assert s.cookie_enabled is (expected is not None)
+    assert s.auth.cookiefile == expected
+    assert s.auth.cookie_enabled is (expected is not None)
 
 
 @pytest.mark.parametrize(("value", "mode"), [("owner", 0o600), ("group", 0o640), ("all", 0o644)])
 def test_rpccookieperms(value: str, mode: int) -> None:
     s = build(f"-rpccookieperms={value}")
-    assert (s.rpccookieperms, s.rpccookieperms_mode) == (value, mode)
+    assert (s.auth.cookieperms, s.auth.cookie_mode) == (value, mode)
 
 
 @pytest.mark.parametrize("argv", [("-rpccookieperms=bogus",), ("-rpccookieperms",), ("-norpccookieperms",)])
@@ -494,7 +490,7 @@ def test_invalid_rpccookieperms(argv: tuple[str, ...]) -> None:
 
 def test_rpccookieperms_is_not_read_when_a_password_is_set() -> None:
     s = build("-rpcpassword=pw", "-rpccookieperms=bogus")
-    assert s.rpccookieperms is None and not s.cookie_enabled
+    assert s.auth.cookieperms is None and not s.auth.cookie_enabled
 
 
 def test_rpccookieperms_checked_before_rpcauth() -> None:
@@ -514,7 +510,7 @@ def test_invalid_rpcauth(value: str) -> None:
 
 @pytest.mark.parametrize("value", ["a:b$c", ":b$c", "a:$", "user:" + "0" * 32 + "$" + "f" * 64])
 def test_valid_rpcauth(value: str) -> None:
-    assert build(f"-rpcauth={value}").rpcauth == (value,)
+    assert build(f"-rpcauth={value}").auth.rpcauth == (value,)
 
 
 def test_bare_rpcauth_is_invalid() -> None:
@@ -533,11 +529,11 @@ def test_bare_rpcauth_is_invalid() -> None:
     ],
 )
 def test_rpcwhitelistdefault(argv: tuple[str, ...], default: bool) -> None:
-    assert build(*argv).rpcwhitelistdefault is default
+    assert build(*argv).auth.whitelistdefault is default
 
 
 def test_whitelist_values_kept_in_order() -> None:
-    assert build("-rpcwhitelist=a:x", "-rpcwhitelist=b", conf="rpcwhitelist=c:y\n").rpcwhitelist == (
+    assert build("-rpcwhitelist=a:x", "-rpcwhitelist=b", conf="rpcwhitelist=c:y\n").auth.whitelist == (
         "a:x",
         "b",
         "c:y",
@@ -549,9 +545,9 @@ def test_whitelist_values_kept_in_order() -> None:
 
 def test_thread_and_queue_minimum_is_one_like_bitcoind() -> None:
     s = build("-rpcthreads=0", "-rpcworkqueue=-5", "-rpcservertimeout=0")
-    assert (s.rpcthreads, s.rpcworkqueue, s.rpcservertimeout_s) == (1, 1, 0)
+    assert (s.http.threads, s.http.workqueue, s.http.servertimeout_s) == (1, 1, 0)
     s = build("-rpcthreads=4", "-rpcworkqueue=2", "-rpcservertimeout=5")
-    assert (s.rpcthreads, s.rpcworkqueue, s.rpcservertimeout_s) == (4, 2, 5)
+    assert (s.http.threads, s.http.workqueue, s.http.servertimeout_s) == (4, 2, 5)
 
 
 @pytest.mark.parametrize(
@@ -579,8 +575,8 @@ def test_invalid_numbers(word: str, message: str) -> None:
 
 def test_ipc_numbers() -> None:
     s = build("-ipcthreads=8", "-ipctimeout=2.5")
-    assert (s.ipcthreads, s.ipctimeout_s, s.ipc_call_timeout_s) == (8, 2.5, 2.5)
-    assert build("-ipctimeout=0").ipc_call_timeout_s is None
+    assert (s.ipc.threads, s.ipc.timeout_s, s.ipc.call_timeout_s) == (8, 2.5, 2.5)
+    assert build("-ipctimeout=0").ipc.call_timeout_s is None
 
 
 # -- node socket -------------------------------------------------------------------------------------------------
@@ -604,8 +600,7 @@ def test_ipc_numbers() -> None:
 )
 def test_node_socket(argv: tuple[str, ...], socket_path: str) -> None:
     s = build(*argv)
-    assert s.node_socket == socket_path
-    assert s.standin is False
+    assert s.node == NodeSocket(socket_path)
 
 
 def test_demo_serves_the_standins_regtest_chain() -> None:
@@ -613,7 +608,7 @@ def test_demo_serves_the_standins_regtest_chain() -> None:
     assert build("-regtest", node=None).warnings == ()
     # a chain chosen explicitly is served as asked, with a word about it
     s = build("-chain=main", node=None)
-    assert (s.chain, s.rpcport) == ("main", 8332)
+    assert (s.chain, s.http.rpcport) == ("main", 8332)
     assert any("stand-in node started instead has a regtest chain" in w for w in s.warnings)
     # a node socket in the file means no demo, so main stays the default
     assert build(conf="ipcconnect=/run/n.sock\n", node=None).chain == "main"
@@ -621,7 +616,7 @@ def test_demo_serves_the_standins_regtest_chain() -> None:
 
 def test_ipcconnect_from_conf() -> None:
     s = build(conf="regtest=1\nipcconnect=unix\n", node=None)
-    assert s.node_socket == f"{HOME}/.bitcoin/regtest/node.sock" and not s.standin
+    assert s.node == NodeSocket(f"{HOME}/.bitcoin/regtest/node.sock")
 
 
 @pytest.mark.parametrize(
@@ -640,12 +635,12 @@ def test_invalid_ipcconnect(word: str, message: str) -> None:
 
 def test_longest_socket_path_is_accepted() -> None:
     path = "/" + "x" * 106  # 107 bytes plus the NUL fill sun_path
-    assert build(f"-ipcconnect={path}").node_socket == path
+    assert build(f"-ipcconnect={path}").node == NodeSocket(path)
 
 
 def test_ipcvariant() -> None:
-    assert build("-ipcvariant=auto").ipcvariant is None
-    assert build("-ipcvariant=v31").ipcvariant == "v31"
+    assert build("-ipcvariant=auto").ipc.variant is None
+    assert build("-ipcvariant=v31").ipc.variant == "v31"
     assert error_of("-ipcvariant=v29") == (
         "Invalid -ipcvariant=v29; must be one of 'auto', 'v30', 'v31', 'v32', 'pr29409', 'pr29409-2026-02', "
         "'pr29409-2025-02'."
@@ -663,12 +658,12 @@ def test_ipc_variants_match_the_schema_directories() -> None:
 
 def test_debug_categories() -> None:
     s = build("-debug=http", "-debug=ipc")
-    assert s.debug == ("http", "ipc")
-    assert s.debug_enabled("ipc") and not s.debug_enabled("rpc")
-    assert build("-debug").debug_enabled("rpc")
-    assert build("-debug=all").debug_enabled("rpc")
-    assert not build("-debug=http", "-debug=none").debug_enabled("http")
-    assert not build("-debug=http", "-nodebug").debug_enabled("http")
+    assert s.log.debug == ("http", "ipc")
+    assert s.log.debug_enabled("ipc") and not s.log.debug_enabled("rpc")
+    assert build("-debug").log.debug_enabled("rpc")
+    assert build("-debug=all").log.debug_enabled("rpc")
+    assert not build("-debug=http", "-debug=none").log.debug_enabled("http")
+    assert not build("-debug=http", "-nodebug").log.debug_enabled("http")
 
 
 @pytest.mark.parametrize(
@@ -691,7 +686,7 @@ def test_debug_categories() -> None:
 )
 def test_debug_follows_bitcoinds_rules(argv: tuple[str, ...], enabled: set[str]) -> None:
     settings = build(*argv)
-    assert {c for c in DEBUG_CATEGORIES if settings.debug_enabled(c)} == enabled
+    assert {c for c in DEBUG_CATEGORIES if settings.log.debug_enabled(c)} == enabled
 
 
 def test_unknown_debug_category_is_a_warning() -> None:
@@ -700,7 +695,7 @@ def test_unknown_debug_category_is_a_warning() -> None:
     assert any("Unsupported logging category -debug=net" in w for w in warnings)
     assert any("Unsupported logging category -debugexclude=mempool" in w for w in warnings)
     assert not any("logging category" in w for w in build("-debug=http", "-debug=0").warnings)
-    assert not build("-noprinttoconsole").printtoconsole
+    assert not build("-noprinttoconsole").log.printtoconsole
 
 
 # -- metrics ------------------------------------------------------------------------------------------------------
@@ -729,7 +724,7 @@ def test_invalid_metrics(value: str) -> None:
 
 
 def test_rpcmaxbatch_defaults_to_no_limit() -> None:
-    assert build().rpcmaxbatch == 0
-    assert build("-rpcmaxbatch=1000").rpcmaxbatch == 1000
+    assert build().http.maxbatch == 0
+    assert build("-rpcmaxbatch=1000").http.maxbatch == 1000
     with pytest.raises(ConfigError, match="rpcmaxbatch"):
         build("-rpcmaxbatch=-1")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bitcoin_rpc_mp.config.argv import ConfigError
-from bitcoin_rpc_mp.config.settings import build_settings, node_arguments, spawn_node
+from bitcoin_rpc_mp.config.node_target import SpawnedNode, node_arguments, spawn_node
+from bitcoin_rpc_mp.config.settings import build_settings
 
 
 class _NoFiles:
@@ -36,8 +37,8 @@ def test_where_the_node_comes_from(argv: tuple[str, ...], env: dict[str, str], n
 
 
 def test_relative_node_path_is_taken_from_the_current_directory() -> None:
-    assert build("-node=bin/bitcoin-node").node == "/cwd/bin/bitcoin-node"
-    assert build("-node=bitcoin-node").node == "bitcoin-node"  # a bare name is looked up in PATH
+    assert build("-node=bin/bitcoin-node").node == SpawnedNode("/cwd/bin/bitcoin-node", ())
+    assert build("-node=bitcoin-node").node == SpawnedNode("bitcoin-node", ())  # a bare name is looked up in PATH
 
 
 def test_unknown_options_are_the_nodes_in_spawn_mode_only() -> None:
@@ -59,5 +60,5 @@ def test_ipcconnect_and_node_exclude_each_other() -> None:
 
 
 def test_spawn_mode_leaves_shrinking_the_log_to_the_node() -> None:
-    assert build().shrinkdebugfile
-    assert not build("-node=/n").shrinkdebugfile
+    assert build().log.shrinkdebugfile
+    assert not build("-node=/n").log.shrinkdebugfile
