@@ -181,13 +181,34 @@ class HttpConnection:
     def send_response(self, response: Response, now: float) -> bytes:
         """Bytes of `response` as the reply to the pending Request or ProtocolFailure (`now`: epoch seconds for
         Date). Re-arms the parser unless the connection must close. Raises RuntimeError if nothing is pending."""
+        pending = self._take_pending()
+        data = self._writer.serialize(response, now, version=pending.version, connection=self._connection_of(pending))
+        self._after_reply(pending)
+        return data
+
+    def send_response_parts(self, response: Response, now: float) -> tuple[bytes, bytes]:
+        """`send_response` as (head, body), the same bytes once joined: a large body is written as it is, never
+        copied behind its head."""
+        pending = self._take_pending()
+        parts = self._writer.serialize_parts(
+            response, now, version=pending.version, connection=self._connection_of(pending)
+        )
+        self._after_reply(pending)
+        return parts
+
+    def _take_pending(self) -> Request | ProtocolFailure:
         pending = self._pending
         if pending is None:
             raise RuntimeError("send_response without a pending request")
-        connection = find_header(pending.headers, "Connection")
-        data = self._writer.serialize(response, now, version=pending.version, connection=connection)
+        return pending
+
+    @staticmethod
+    def _connection_of(pending: Request | ProtocolFailure) -> str | None:
+        return find_header(pending.headers, "Connection")
+
+    def _after_reply(self, pending: Request | ProtocolFailure) -> None:
         self._pending = None
-        if isinstance(pending, ProtocolFailure) or not wants_keep_alive(pending.version, connection):
+        if isinstance(pending, ProtocolFailure) or not wants_keep_alive(pending.version, self._connection_of(pending)):
             self._must_close = True
             self._state = _State.CLOSED
             self._buf = bytearray()
@@ -195,7 +216,6 @@ class HttpConnection:
         else:
             self._state = _State.REQUEST_LINE
             self._reset_request()
-        return data
 
     # -- parser -----------------------------------------------------------------------------------------------
 

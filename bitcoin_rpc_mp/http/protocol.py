@@ -27,6 +27,7 @@ Handler = Callable[[Request, str], Awaitable[Response]]
 
 WORK_QUEUE_FULL = ServiceUnavailable().response
 PAUSE_THRESHOLD = 1 << 20  # bytes read ahead while a request runs before we stop reading
+LARGE_BODY = 1 << 16  # bodies at least this long are written apart from their head (no join copy)
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -171,9 +172,11 @@ class HttpProtocol(asyncio.Protocol):
     def _write_response(self, response: Response) -> None:
         if self._transport is None or self._closed:
             return
-        data = self._conn.send_response(response, self._clock())
+        if len(response.body) < LARGE_BODY:
+            self._transport.write(self._conn.send_response(response, self._clock()))
+        else:  # head and body as two buffers: the body is not copied again (a cached `getblock` is megabytes)
+            self._transport.writelines(self._conn.send_response_parts(response, self._clock()))
         self._touch()
-        self._transport.write(data)
         if self._conn.must_close:
             self.close()
 

@@ -85,6 +85,30 @@ class ReplyWriter:
             )
         )
 
+    def serialize_parts(
+        self, response: Response, now: float, *, version: tuple[int, int] = (1, 1), connection: str | None = None
+    ) -> tuple[bytes, bytes]:
+        """`serialize` as (head, body): the same bytes once joined, for writing a large body without copying it
+        into one buffer with its head (`b""` as body where the status has none)."""
+        if not (version[1] and connection is None and response.status in _PLAIN_STATUS):
+            return response_head(response, now, version=version, connection=connection), (
+                response.body if body_allowed(response.status) else b""
+            )
+        own, tail = self._encoded_headers(response.headers)
+        head = b"".join(
+            (
+                self._status_line(version[0], version[1], response.status),
+                own,
+                b"Date: ",
+                self._date_text(now).encode("ascii"),
+                b"\r\nContent-Length: ",
+                str(len(response.body)).encode("ascii"),
+                b"\r\n",
+                tail,
+            )
+        )
+        return head, response.body
+
     def _date_text(self, now: float) -> str:
         second = int(now // 1)
         if self._date[0] != second:
@@ -129,6 +153,18 @@ def serialize_response(
     """The bytes of `response` as the reply to a request of `version` whose first `Connection` header value was
     `connection` (None if it had none): the general path, from nothing kept. The caller decides keep-alive with
     `events.wants_keep_alive`."""
+    head = response_head(response, now, version=version, connection=connection)
+    return head + (response.body if body_allowed(response.status) else b"")
+
+
+def response_head(
+    response: Response,
+    now: float,
+    *,
+    version: tuple[int, int] = (1, 1),
+    connection: str | None = None,
+) -> bytes:
+    """`serialize_response` without the body: the status line, the headers and the blank line."""
     major, minor = version
     needs_body = body_allowed(response.status)
     conn = ascii_lower(connection) if connection is not None else None
@@ -154,4 +190,4 @@ def serialize_response(
     head = f"HTTP/{major}.{minor} {response.status} {reason}\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in headers)
     head += "\r\n"
-    return head.encode("latin-1") + (response.body if needs_body else b"")
+    return head.encode("latin-1")

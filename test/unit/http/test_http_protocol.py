@@ -11,7 +11,7 @@ import asyncio
 
 from bitcoin_rpc_mp.http.events import Request, Response
 from bitcoin_rpc_mp.http.protocol import PAUSE_THRESHOLD, HttpProtocol
-from bitcoin_rpc_mp.http.wire import ReplyWriter
+from bitcoin_rpc_mp.http.wire import ReplyWriter, serialize_response
 from bitcoin_rpc_mp.http.workqueue import WorkQueue
 
 NOW = 1_795_973_466.0  # Sun, 29 Nov 2026 17:31:06 GMT
@@ -23,6 +23,7 @@ class FakeTransport:
     def __init__(self, peer: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
         self.peer = peer
         self.written = b""
+        self.writes: list[int] = []  # buffers per write call
         self.closed = self.aborted = self.paused = False
 
     def get_extra_info(self, name: str) -> object:
@@ -30,6 +31,11 @@ class FakeTransport:
 
     def write(self, data: bytes) -> None:
         self.written += data
+        self.writes.append(1)
+
+    def writelines(self, parts: tuple[bytes, ...]) -> None:
+        self.written += b"".join(parts)
+        self.writes.append(len(parts))
 
     def close(self) -> None:
         self.closed = True
@@ -103,6 +109,25 @@ async def test_pipelined_requests_run_one_at_a_time_in_order() -> None:
     assert transport.written.count(b"HTTP/1.1 200 OK") == 2 and transport.written.endswith(b"2\n")
     assert b"Date: Sun, 29 Nov 2026 17:31:06 GMT\r\n" in transport.written  # from the injected clock
     assert not transport.closed
+
+
+async def test_a_large_body_is_written_apart_from_its_head_with_the_same_bytes() -> None:
+    handler = GatedHandler()
+    protocol, transport = connect(handler)
+    small, large = b"s" * 100, b"L" * (3 << 20)
+    protocol.data_received(post(small) + post(large, b"Connection: close\r\n"))
+    await turn()
+    handler.release(0)
+    await turn()
+    handler.release(1)
+    await turn()
+    expected = b"".join(
+        serialize_response(Response(200, (("Content-Type", "application/json"),), body + b"\n"), NOW, connection=c)
+        for body, c in ((small, None), (large, "close"))
+    )
+    assert transport.written == expected
+    assert transport.writes == [1, 2], "the small reply in one buffer, the large one as head and body"
+    assert transport.closed
 
 
 async def test_a_full_work_queue_answers_503_at_once_and_keeps_the_connection() -> None:

@@ -225,6 +225,9 @@ def test_common_case_writes_the_general_paths_bytes(
     assert WRITER.serialize(response, now, version=(1, minor), connection=connection) == general
     # and again, now that the pieces are kept
     assert WRITER.serialize(response, now, version=(1, minor), connection=connection) == general
+    # in two parts (a large body is written apart from its head): the same bytes
+    head, rest = WRITER.serialize_parts(response, now, version=(1, minor), connection=connection)
+    assert head + rest == general and rest in (b"", body)
 
 
 WRITER = ReplyWriter()  # shared by the examples, as a server shares one: pieces kept from one serve the next
