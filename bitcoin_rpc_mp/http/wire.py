@@ -68,22 +68,8 @@ class ReplyWriter:
         self, response: Response, now: float, *, version: tuple[int, int] = (1, 1), connection: str | None = None
     ) -> bytes:
         """`serialize_response`, with the common case from kept pieces."""
-        if not (version[1] and connection is None and response.status in _PLAIN_STATUS):
-            return serialize_response(response, now, version=version, connection=connection)
-        own, tail = self._encoded_headers(response.headers)
-        return b"".join(
-            (
-                self._status_line(version[0], version[1], response.status),
-                own,
-                b"Date: ",
-                self._date_text(now).encode("ascii"),
-                b"\r\nContent-Length: ",
-                str(len(response.body)).encode("ascii"),
-                b"\r\n",
-                tail,
-                response.body,
-            )
-        )
+        head, body = self.serialize_parts(response, now, version=version, connection=connection)
+        return head + body
 
     def serialize_parts(
         self, response: Response, now: float, *, version: tuple[int, int] = (1, 1), connection: str | None = None
@@ -94,20 +80,21 @@ class ReplyWriter:
             return response_head(response, now, version=version, connection=connection), (
                 response.body if body_allowed(response.status) else b""
             )
+        return b"".join(self._plain_head(response, now, version)), response.body
+
+    def _plain_head(self, response: Response, now: float, version: tuple[int, int]) -> tuple[bytes, ...]:
+        """The pieces of the common case's head, from kept pieces."""
         own, tail = self._encoded_headers(response.headers)
-        head = b"".join(
-            (
-                self._status_line(version[0], version[1], response.status),
-                own,
-                b"Date: ",
-                self._date_text(now).encode("ascii"),
-                b"\r\nContent-Length: ",
-                str(len(response.body)).encode("ascii"),
-                b"\r\n",
-                tail,
-            )
+        return (
+            self._status_line(version[0], version[1], response.status),
+            own,
+            b"Date: ",
+            self._date_text(now).encode("ascii"),
+            b"\r\nContent-Length: ",
+            str(len(response.body)).encode("ascii"),
+            b"\r\n",
+            tail,
         )
-        return head, response.body
 
     def _date_text(self, now: float) -> str:
         second = int(now // 1)
@@ -158,11 +145,7 @@ def serialize_response(
 
 
 def response_head(
-    response: Response,
-    now: float,
-    *,
-    version: tuple[int, int] = (1, 1),
-    connection: str | None = None,
+    response: Response, now: float, *, version: tuple[int, int] = (1, 1), connection: str | None = None
 ) -> bytes:
     """`serialize_response` without the body: the status line, the headers and the blank line."""
     major, minor = version
