@@ -156,8 +156,10 @@ class TipProbe:
                 self._start(following)
 
 
-@dataclass
+@dataclass(slots=True)
 class CacheStatistics:
+    """Counts since start, logged by `describe()`."""
+
     hits: int = 0
     misses: int = 0
     stores: int = 0
