@@ -1,21 +1,20 @@
 """Composition root: builds Settings → NodeClient → executor → Dispatcher → HTTP server, and runs them.
 
-Owns: the uvloop event loop with pycapnp's KJ loop inside it, the in-process stand-in node when no node socket
-was given, the datadir lock (taken before anything else, `datadir_lock`), the cookie file's life (written only
-once the ports are bound, removed only if still ours), signals and graceful shutdown. The HTTP request to
-JSON-RPC glue (authentication first, as bitcoind's handler does) is `rpc_endpoint.JsonRpcHttpHandler`. It is
-the only module that sees every layer.
+Wiring only: the uvloop event loop with pycapnp's KJ loop inside it, the in-process stand-in node when no node
+socket was given, the datadir lock (taken before anything else, `datadir_lock`), the cookie file's life (written
+only once the ports are bound, removed only if still ours), spawn mode's node, signals and graceful shutdown, in
+that order. The policies live with their owners: the HTTP request to JSON-RPC glue (authentication first, as
+bitcoind's handler does) is `rpc_endpoint.JsonRpcHttpHandler`, the demo login `auth.credentials`, the IPC
+socket's permission check `ipc.socket_permissions`, the process's knobs and its hard exit `runtime`. It is the
+only module that sees every layer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import faulthandler
-import gc
 import logging
 import os
 import signal
-import stat
 import sys
 import tempfile
 import time
@@ -28,11 +27,11 @@ import capnp
 import uvloop
 
 from .auth.cookie import AuthCookie
-from .auth.credentials import Authenticator, entry_for_password
+from .auth.credentials import Authenticator
 from .auth.whitelist import Whitelist
 from .config import cli
 from .config.http_options import HTTP_START_ERROR
-from .config.node_target import NodeSocket
+from .config.node_target import NodeSocket, SpawnedNode
 from .config.settings import Settings
 from .datadir_lock import (
     SERVER_LOCK,
@@ -49,10 +48,12 @@ from .handlers.executor import NodeExecutor
 from .http.server import HttpServer
 from .http.workqueue import WorkQueue
 from .ipc.client import NodeClient
+from .ipc.socket_permissions import socket_permission_warnings
 from .jsonrpc.dispatch import Dispatcher, Executor
 from .logsetup import AppendFileHandler, configure_logging
 from .metrics import Metrics, serve_metrics
 from .rpc_endpoint import JsonRpcHttpHandler
+from .runtime import exit_now, finish_tasks, prepare_process, tune_gc
 from .spawn import (
     SOCKET_NAME,
     FirstConnectionWait,
@@ -67,9 +68,7 @@ from .spawn import (
 log = logging.getLogger("bitcoin_rpc_mp")
 
 STANDIN_BLOCKS = 210
-STANDIN_DEMO_USER = ("u", "p")
 SHUTDOWN_TIMEOUT_S = 3.0
-GC_GEN0_THRESHOLD = 10_000  # see tune_gc
 # spawn mode: how long a request that arrives before the first IPC connection waits for it (the node binds its
 # socket early in its start-up, before it loads anything); after that it gets our -28
 FIRST_CONNECTION_WAIT_S = 10.0
@@ -128,24 +127,6 @@ async def start_standin(blocks: int = STANDIN_BLOCKS) -> tuple[Any, str, tempfil
     return node, path, socket_dir
 
 
-def socket_permission_warnings(socket_path: str) -> list[str]:
-    """Whoever can open the node's IPC socket controls the node without authentication (ipc-protocol.md §1):
-    say so when the socket or its directory is writable by others."""
-    path = socket_path.removeprefix("unix:")
-    warnings = []
-    for target, what in ((path, "IPC socket"), (os.path.dirname(path) or ".", "directory of the IPC socket")):
-        try:
-            mode = os.stat(target).st_mode
-        except OSError:
-            continue  # not there yet: checked again by nobody, the node creates it 0700
-        if mode & stat.S_IWOTH and not (what.startswith("directory") and mode & stat.S_ISVTX):
-            warnings.append(
-                f"the {what} {target} is writable by every user: anyone who can open the socket controls "
-                "bitcoin-node without authentication; restrict its permissions (bitcoin-node creates it 0700)"
-            )
-    return warnings
-
-
 def claim_settings_datadir(settings: Settings) -> DatadirClaim:
     """Lock the net datadir as bitcoind does (see `datadir_lock`); raises DatadirError.
 
@@ -189,22 +170,9 @@ async def _serve(settings: Settings, claim: DatadirClaim | None, node_socket: st
     if settings.http_failure is not None:
         log.error("%s", settings.http_failure.log)
         raise StartupError(*settings.http_failure.stderr)
-    standin = None
-    socket_dir = None
-    socket_path = node_socket or (settings.node.path if isinstance(settings.node, NodeSocket) else None)
-    if socket_path is None:
-        log.info(
-            "no -ipcconnect/--socket given: starting the stand-in node (a test double of bitcoin-node, "
-            "regtest, %d blocks); point -ipcconnect=unix:<path> at a real bitcoin-node to serve it",
-            STANDIN_BLOCKS,
-        )
-        standin, socket_path, socket_dir = await start_standin()
-        log.info("stand-in node listening on unix:%s", socket_path)
-    for warning in settings.warnings:
+    standin, socket_path, socket_dir = await _node_socket(settings, node_socket)
+    for warning in (*settings.warnings, *socket_permission_warnings(socket_path)):
         log.warning("%s", warning)
-    for warning in socket_permission_warnings(socket_path):
-        log.warning("%s", warning)
-
     client = NodeClient(
         socket_path,
         threads=settings.ipc.threads,
@@ -215,7 +183,54 @@ async def _serve(settings: Settings, claim: DatadirClaim | None, node_socket: st
         # a second, and every start of ours waits for that
         backoff_max_s=0.5 if settings.spawned is None else 0.1,
     )
+    cookie, authenticator = _authentication(settings, standin=standin is not None)
+    whitelist = Whitelist.from_options(settings.auth.whitelist, settings.auth.whitelistdefault)
+    executor, coalescer, cache = _executor(settings, client)
+    dispatcher = Dispatcher(executor, whitelist, max_batch=settings.http.maxbatch)
+    work_queue = WorkQueue(settings.http.threads, settings.http.workqueue)
+    metrics = None if settings.metrics is None else _metrics(client, work_queue, coalescer, cache)
+    handler = JsonRpcHttpHandler(authenticator, dispatcher, None if metrics is None else metrics.requests)
+    server = HttpServer(
+        handler,
+        allow=settings.http.allow,
+        work_queue=work_queue,
+        idle_timeout_s=settings.http.servertimeout_s,
+        clock=time.time,
+    )
+    reporters = tuple(r for r in (coalescer, cache) if r is not None)
+    running = Running(server, client, None, standin, socket_dir, reporters=reporters)
+    if reporters:
+        running.report_task = asyncio.get_running_loop().create_task(_report(reporters), name="statistics")
+    await _listen(running, settings, metrics)
+    if cookie is not None:
+        await _write_cookie(running, cookie, claim)
+    # connect only once the HTTP server has started: a start that fails then has no IPC session to tear down
+    # (tearing down one mid-handshake crashed the process, SIGSEGV, 3 of 3 times under load)
+    await client.start()
+    running.claim = claim
+    return running
 
+
+async def _node_socket(
+    settings: Settings, node_socket: str | None
+) -> tuple[Any | None, str, tempfile.TemporaryDirectory[str] | None]:
+    """(the stand-in or None, the node's socket, the stand-in's socket directory or None): `node_socket`, else
+    the settings' socket, else a stand-in node started here."""
+    socket_path = node_socket or (settings.node.path if isinstance(settings.node, NodeSocket) else None)
+    if socket_path is not None:
+        return None, socket_path, None
+    log.info(
+        "no -ipcconnect/--socket given: starting the stand-in node (a test double of bitcoin-node, "
+        "regtest, %d blocks); point -ipcconnect=unix:<path> at a real bitcoin-node to serve it",
+        STANDIN_BLOCKS,
+    )
+    standin, socket_path, socket_dir = await start_standin()
+    log.info("stand-in node listening on unix:%s", socket_path)
+    return standin, socket_path, socket_dir
+
+
+def _authentication(settings: Settings, *, standin: bool) -> tuple[AuthCookie | None, Authenticator]:
+    """The cookie to write once the ports are ours (None when there is none), and who may call."""
     cookie = None
     cookie_password = None
     if settings.auth.cookie_enabled:
@@ -229,13 +244,13 @@ async def _serve(settings: Settings, claim: DatadirClaim | None, node_socket: st
         rpcpassword=settings.auth.rpcpassword,
         rpcauth=settings.auth.rpcauth,
         cookie_password=cookie_password,
+        standin=standin,
     )
-    if standin is not None and not settings.auth.rpcpassword and not settings.auth.rpcauth:
-        # Lets a newcomer `curl --user u:p` the stand-in at once; never with a real node.
-        authenticator = Authenticator((*authenticator.entries, entry_for_password(*STANDIN_DEMO_USER)))
-        log.warning("stand-in mode without -rpcpassword/-rpcauth: also accepting the demo login u:p")
+    return cookie, authenticator
 
-    whitelist = Whitelist.from_options(settings.auth.whitelist, settings.auth.whitelistdefault)
+
+def _executor(settings: Settings, client: NodeClient) -> tuple[Executor, Coalescer | None, AnswerCache | None]:
+    """What answers the calls, with the coalescer and the answer cache it uses (None when off)."""
     coalescer = Coalescer(client, limit=settings.ipc.threads) if settings.ipc.coalesce else None
     cache = AnswerCache(client, settings.ipc.cachesize_mib * 2**20) if settings.ipc.cachesize_mib > 0 else None
     if cache is not None:
@@ -243,36 +258,31 @@ async def _serve(settings: Settings, claim: DatadirClaim | None, node_socket: st
     executor: Executor = NodeExecutor(client, native=settings.ipc.native, coalescer=coalescer, cache=cache)
     if settings.spawned is not None:
         executor = FirstConnectionWait(executor, client, FIRST_CONNECTION_WAIT_S)
-    dispatcher = Dispatcher(executor, whitelist, max_batch=settings.http.maxbatch)
-    work_queue = WorkQueue(settings.http.threads, settings.http.workqueue)
-    metrics = None
-    if settings.metrics is not None:
-        metrics = Metrics(
-            work_queue=work_queue.statistics,
-            ipc=client.statistics,
-            ipc_calls=client.call_counts,
-            connected=lambda: client.connected,
-        )
-        for name, what, reporter in (("cache", "answer cache", cache), ("coalesce", "request coalescing", coalescer)):
-            if reporter is not None:
-                stats = reporter.stats
-                metrics.add_counters(
-                    f"bitcoin_rpc_mp_{name}_events", f"Events of the {what}", "event", partial(_counts_of, stats)
-                )
-    handler = JsonRpcHttpHandler(authenticator, dispatcher, None if metrics is None else metrics.requests)
-    server = HttpServer(
-        handler,
-        allow=settings.http.allow,
-        work_queue=work_queue,
-        idle_timeout_s=settings.http.servertimeout_s,
-        clock=time.time,
+    return executor, coalescer, cache
+
+
+def _metrics(
+    client: NodeClient, work_queue: WorkQueue, coalescer: Coalescer | None, cache: AnswerCache | None
+) -> Metrics:
+    metrics = Metrics(
+        work_queue=work_queue.statistics,
+        ipc=client.statistics,
+        ipc_calls=client.call_counts,
+        connected=lambda: client.connected,
     )
-    reporters = tuple(r for r in (coalescer, cache) if r is not None)
-    running = Running(server, client, None, standin, socket_dir, reporters=reporters)
-    if reporters:
-        running.report_task = asyncio.get_running_loop().create_task(_report(reporters), name="statistics")
+    for name, what, reporter in (("cache", "answer cache", cache), ("coalesce", "request coalescing", coalescer)):
+        if reporter is not None:
+            stats = reporter.stats
+            metrics.add_counters(
+                f"bitcoin_rpc_mp_{name}_events", f"Events of the {what}", "event", partial(_counts_of, stats)
+            )
+    return metrics
+
+
+async def _listen(running: Running, settings: Settings, metrics: Metrics | None) -> None:
+    """Bind the RPC endpoints (and the metrics one); StartupError, with everything closed, when one is taken."""
     try:
-        await server.bind(settings.http.bind)
+        await running.server.bind(settings.http.bind)
         if metrics is not None and settings.metrics is not None:
             running.metrics = metrics
             running.metrics_server = await serve_metrics(metrics, *settings.metrics)
@@ -280,22 +290,20 @@ async def _serve(settings: Settings, claim: DatadirClaim | None, node_socket: st
         log.error("%s", exc)
         await running.aclose()
         raise StartupError() from None
-    if cookie is not None:
-        try:
-            cookie.write()
-        except OSError as exc:
-            log.error("Unable to open cookie authentication file %s for writing: %s", cookie.path, exc)
-            await running.aclose()
-            raise StartupError() from None
-        running.cookie = cookie
-        if claim is not None and cookie.content is not None:
-            remember_cookie(claim, cookie.content)
-        log.info("Generated RPC authentication cookie %s", settings.auth.cookiefile)
-    # connect only once the HTTP server has started: a start that fails then has no IPC session to tear down
-    # (tearing down one mid-handshake crashed the process, SIGSEGV, 3 of 3 times under load)
-    await client.start()
-    running.claim = claim
-    return running
+
+
+async def _write_cookie(running: Running, cookie: AuthCookie, claim: DatadirClaim | None) -> None:
+    """Write the cookie (the ports are ours now); StartupError, with everything closed, when it cannot be."""
+    try:
+        cookie.write()
+    except OSError as exc:
+        log.error("Unable to open cookie authentication file %s for writing: %s", cookie.path, exc)
+        await running.aclose()
+        raise StartupError() from None
+    running.cookie = cookie
+    if claim is not None and cookie.content is not None:
+        remember_cookie(claim, cookie.content)
+    log.info("Generated RPC authentication cookie %s", cookie.path)
 
 
 async def _report(reporters: tuple[Any, ...], every_s: float = 60.0) -> None:
@@ -316,15 +324,22 @@ def _print_errors(lines: Sequence[str]) -> None:
     sys.stderr.flush()
 
 
-async def _main(settings: Settings, file_log: AppendFileHandler | None) -> int:
+def _claim_or_report(settings: Settings) -> DatadirClaim | None:
+    """The datadir lock (`claim_settings_datadir`); None, with bitcoind's error printed and logged, when it is held."""
     try:
-        claim = claim_settings_datadir(settings)  # before anything else, as bitcoind locks its datadir
+        return claim_settings_datadir(settings)
     except DatadirError as exc:
         log.error("%s%s", exc, f" ({exc.detail})" if exc.detail else "")
         sys.stderr.write(f"Error: {exc}\n")
         if exc.detail:
             sys.stderr.write(f"{exc.detail}\n")
         sys.stderr.flush()
+        return None
+
+
+async def _main(settings: Settings, file_log: AppendFileHandler | None) -> int:
+    claim = _claim_or_report(settings)  # before anything else, as bitcoind locks its datadir
+    if claim is None:
         return 1
     async with capnp.kj_loop():
         loop = asyncio.get_running_loop()
@@ -347,16 +362,10 @@ async def _main(settings: Settings, file_log: AppendFileHandler | None) -> int:
             watcher = loop.create_task(_stop_with(running.standin.stopped, stop), name="stop with the stand-in")
         node: NodeProcess | None = None
         if spawned is not None:
-            assert node_socket is not None
-            node = NodeProcess(node_command(spawned.executable, spawned.args, node_socket))
-            try:
-                node.start()
-            except OSError as exc:
-                await _close(running)
-                remove_dir(socket_dir or "")
-                _print_errors([f"Cannot start bitcoin-node {spawned.executable}: {exc.strerror or exc}"])
+            assert node_socket is not None and socket_dir is not None
+            node = await _start_node(spawned, node_socket, socket_dir, running)
+            if node is None:
                 return 1
-            log.info("started bitcoin-node (pid %d): %s", node.pid, " ".join(node.argv))
         loop.add_signal_handler(signal.SIGHUP, _on_sighup, file_log, node)
         endpoints = ", ".join(f"{host}:{port}" for host, port in running.server.bound)
         log.info("bitcoin-rpc-mp serving JSON-RPC on %s", endpoints)
@@ -372,12 +381,26 @@ async def _main(settings: Settings, file_log: AppendFileHandler | None) -> int:
         await _close(running)
         if socket_dir is not None:
             remove_dir(socket_dir)
-        if not await _finish_tasks():
-            # A task parked in a Cap'n Proto wait that ignores cancellation would keep the loop from ever
-            # finishing; the cookie is already removed and the sockets closed, so leave now.
-            logging.shutdown()
-            os._exit(exit_with_status(status))
+        if not await finish_tasks(SHUTDOWN_TIMEOUT_S):
+            exit_now(status)  # a task that ignores cancellation would keep the loop from ever finishing
     return status
+
+
+async def _start_node(
+    spawned: SpawnedNode, node_socket: str, socket_dir: str, running: Running
+) -> NodeProcess | None:
+    """Spawn mode: start bitcoin-node on our private socket; None, with everything closed and the error printed,
+    when it cannot be started."""
+    node = NodeProcess(node_command(spawned.executable, spawned.args, node_socket))
+    try:
+        node.start()
+    except OSError as exc:
+        await _close(running)
+        remove_dir(socket_dir)
+        _print_errors([f"Cannot start bitcoin-node {spawned.executable}: {exc.strerror or exc}"])
+        return None
+    log.info("started bitcoin-node (pid %d): %s", node.pid, " ".join(node.argv))
+    return node
 
 
 async def _supervise(node: NodeProcess, stop: asyncio.Event, running: Running) -> int:
@@ -426,55 +449,6 @@ async def _stop_with(stopped: asyncio.Event, stop: asyncio.Event) -> None:
     stop.set()
 
 
-def tune_gc(gen0_threshold: int = GC_GEN0_THRESHOLD) -> None:
-    """Make the cyclic garbage collector cheap for a server whose requests build large acyclic values.
-
-    A JSON batch of 1000 requests is about 7000 objects; with CPython's default first threshold (700) a
-    collection runs several times per batch, in-flight batches survive into the oldest generation, and full
-    collections then walk every live request (measured: 9 of the 10 ms it took to read a 1000-element batch
-    while 64 were in flight). The start-up heap (modules, schemas) is moved out of the collector's sight
-    (`gc.freeze`) and the first threshold raised, so collections run about 15 times less often; cyclic garbage
-    is still collected, just after 10000 allocations instead of 700."""
-    gc.collect()
-    gc.freeze()
-    _, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(gen0_threshold, gen1, gen2)
-
-
-async def _finish_tasks() -> bool:
-    """Cancel what is still running; True if every task ended within the grace period."""
-    current = asyncio.current_task()
-    pending = [task for task in asyncio.all_tasks() if task is not current]
-    for task in pending:
-        task.cancel()
-    if not pending:
-        return True
-    _, still_running = await asyncio.wait(pending, timeout=SHUTDOWN_TIMEOUT_S)
-    if still_running:
-        log.warning("%d task(s) did not end after cancellation: %s", len(still_running), still_running)
-    return not still_running
-
-
-FD_LIMIT_WANTED = 65536  # each HTTP connection costs one fd; idle keep-alive clients can hold thousands
-
-
-def raise_fd_limit(wanted: int = FD_LIMIT_WANTED) -> int:
-    """bitcoind's RaiseFileDescriptorLimit: lift the soft RLIMIT_NOFILE towards `wanted`, as far as the hard
-    limit allows; returns the soft limit now in force. Past it, new connections are dropped at accept (the
-    event loop keeps serving the others)."""
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    if soft != resource.RLIM_INFINITY and soft < target:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-            soft = target
-        except (ValueError, OSError):
-            pass
-    return soft
-
-
 def main(argv: list[str] | None = None) -> int:
     """The console script `bitcoin-rpc-mp` (and `python -m bitcoin_rpc_mp`): the command line, then `run`."""
     return cli.main(run, argv)
@@ -489,13 +463,7 @@ def run(settings: Settings) -> int:
     except OSError as exc:
         _print_errors([f"Could not open debug log file {settings.log.debuglogfile}: {exc.strerror or exc}"])
         return 1
-    limit = raise_fd_limit()
-    if limit < 1024:
-        log.warning("only %d file descriptors allowed (ulimit -n): at most about %d RPC clients at once", limit,
-                    max(0, limit - 64))
-    # A crash inside a C extension (pycapnp, uvloop) would otherwise end the process without a word: write the
-    # Python stack of every thread to stderr on SIGSEGV, SIGFPE, SIGABRT, SIGBUS and SIGILL.
-    faulthandler.enable()
+    prepare_process()
     status = uvloop.run(_main(settings, file_log))
     # spawn mode: the node's exit status becomes ours (its code, or death by the same signal)
     return exit_with_status(status)

@@ -8,14 +8,18 @@ Owns compat spec §3 "Authentication" as bitcoind's httprpc.cpp does it:
   plain rpcuser/rpcpassword pair and the cookie (random 32-hex-char salt each);
 - `Authenticator.check` compares the user and the HMAC in constant time for every entry, with no early exit.
 
-The 250 ms delay after a failure, and the 401 reply, belong to the HTTP handler. Pure apart from `secrets`;
-must not do I/O or import `http`.
+Also the demo's login: with the stand-in node and neither -rpcpassword nor -rpcauth, `u:p` is accepted too (and
+a warning says so), so a newcomer can `curl --user u:p` at once; never with a real node.
+
+The 250 ms delay after a failure, and the 401 reply, belong to the HTTP handler. Pure apart from `secrets` (and
+the demo login's warning); must not do I/O or import `http`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +29,7 @@ from ..config.auth_options import rpcauth_fields
 
 __all__ = [
     "COOKIE_USER",
+    "DEMO_LOGIN",
     "Authenticator",
     "CredentialEntry",
     "decode_base64",
@@ -34,7 +39,10 @@ __all__ = [
     "parse_rpcauth",
 ]
 
+log = logging.getLogger("bitcoin_rpc_mp.auth")
+
 COOKIE_USER = "__cookie__"
+DEMO_LOGIN = ("u", "p")  # the stand-in's demo login (user, password); never with a real node
 _BASIC = b"Basic "
 _TRIM = b" \f\n\r\t\v"
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -135,15 +143,20 @@ class Authenticator:
         rpcpassword: str = "",
         rpcauth: Sequence[str] = (),
         cookie_password: str | None = None,
+        standin: bool = False,
     ) -> Authenticator:
         """InitRPCAuthentication: rpcuser/rpcpassword when a password is set, else the cookie (if one was
-        written), then every -rpcauth. Raises ValueError("Invalid -rpcauth argument.")."""
+        written), then every -rpcauth; last, serving the stand-in node (`standin`) with neither a password nor
+        -rpcauth, the demo login. Raises ValueError("Invalid -rpcauth argument.")."""
         entries: list[CredentialEntry] = []
         if rpcpassword:
             entries.append(entry_for_password(rpcuser, rpcpassword))
         elif cookie_password is not None:
             entries.append(entry_for_password(COOKIE_USER, cookie_password))
         entries.extend(parse_rpcauth(value) for value in rpcauth)
+        if standin and not rpcpassword and not rpcauth:
+            entries.append(entry_for_password(*DEMO_LOGIN))
+            log.warning("stand-in mode without -rpcpassword/-rpcauth: also accepting the demo login %s:%s", *DEMO_LOGIN)
         return cls(entries)
 
     def check(self, header_value: str | bytes | None) -> str | None:

@@ -23,6 +23,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "config": {"http", "jsonrpc", "handlers", "ipc", "auth", "standin", "app"},
     "handlers": {"http", "standin", "app", "auth", "config"},
     "standin": {"http", "jsonrpc", "handlers", "auth", "config", "app"},
+    # the process's knobs and its exit, beside `app` (which wires the sub-packages): none of them
+    "runtime": {"http", "jsonrpc", "handlers", "ipc", "auth", "config", "standin", "app"},
 }
 # pure modules a layer may use although their layer is forbidden to it: the stand-in loads the schemas (and
 # nothing else of the IPC package, so the double cannot agree with our client); config checks -ipcvariant
@@ -65,12 +67,13 @@ def _imports(path: Path, text: str | None = None) -> set[str]:
 
 
 def _modules() -> list[Path]:
-    return sorted(p for p in PACKAGE.rglob("*.py") if p.parent != PACKAGE)
+    """Every module of the package; a top-level module is a layer of its own (`runtime.py` is `runtime`)."""
+    return sorted(PACKAGE.rglob("*.py"))
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_forbidden_import(path: Path) -> None:
-    layer = path.relative_to(PACKAGE).parts[0]
+    layer = path.relative_to(PACKAGE).with_suffix("").parts[0]
     forbidden = FORBIDDEN.get(layer, set())
     for name in _imports(path):
         parts = name.split(".")
@@ -97,3 +100,8 @@ def test_the_checker_sees_every_kind_of_import(text: str) -> None:
     """A forbidden edge is found however it is written (the test above can fail); nothing is written."""
     probe = PACKAGE / "http" / "_layering_probe.py"  # only its name is used, to place it in `http`
     assert any(name.startswith("bitcoin_rpc_mp.jsonrpc") for name in _imports(probe, text))
+
+
+def test_top_level_modules_are_checked_too() -> None:
+    """`runtime.py` sits beside `app.py`; its forbidden edges are checked like a sub-package's."""
+    assert "runtime" in FORBIDDEN and PACKAGE / "runtime.py" in _modules()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -175,6 +177,28 @@ def test_from_options_cookie_and_rpcauth_coexist() -> None:
     assert auth.check(basic("b:pb")) == "b"
     assert auth.check(basic("a:pb")) is None
     assert auth.check(basic("ignored:")) is None  # rpcuser without rpcpassword is not a credential
+
+
+def test_the_stand_in_alone_also_accepts_the_demo_login(caplog: pytest.LogCaptureFixture) -> None:
+    cookie = "cd" * 32
+    with caplog.at_level(logging.WARNING):
+        auth = Authenticator.from_options(cookie_password=cookie, standin=True)
+    assert auth.check(basic("u:p")) == "u" and auth.check(basic(f"{COOKIE_USER}:{cookie}")) == COOKIE_USER
+    assert [r.getMessage() for r in caplog.records] == [
+        "stand-in mode without -rpcpassword/-rpcauth: also accepting the demo login u:p"
+    ]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"cookie_password": "cd" * 32},  # a real node: never
+        {"rpcuser": "alice", "rpcpassword": "secret", "standin": True},  # the operator chose a password
+        {"rpcauth": [rpcauth_for("a", "pa")], "cookie_password": "cd" * 32, "standin": True},
+    ],
+)
+def test_no_demo_login_otherwise(options: dict[str, Any]) -> None:
+    assert Authenticator.from_options(**options).check(basic("u:p")) is None
 
 
 def test_password_without_user() -> None:
