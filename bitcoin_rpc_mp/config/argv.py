@@ -9,7 +9,7 @@ Owns:
   `--socket/-s PATH`, `--address/-a ADDR`, `--port/-p PORT`, which also take their value as the next word.
 
 Raw values are `str`, or `False` for a negation, or `True` for a double negative (`-nofoo=0`), exactly as
-ArgsManager stores them; `settings.py` merges them with the config file. No I/O, no `sys.exit`.
+ArgsManager stores them; `merge.py` reads them back together with the config file's. No I/O, no `sys.exit`.
 """
 
 from __future__ import annotations

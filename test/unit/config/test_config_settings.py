@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
 from confhelp import CWD, HOME, NODE_SOCKET, FakeFiles, build
 
-from bitcoin_rpc_mp.config.addresses import AllowList, parse_allow_subnet, split_host_port
+from bitcoin_rpc_mp.config.addresses import AllowList
 from bitcoin_rpc_mp.config.argv import DEBUG_CATEGORIES, ConfigError
 from bitcoin_rpc_mp.config.http_options import HttpStartFailure
 from bitcoin_rpc_mp.config.node_target import DemoStandin, NodeSocket
@@ -326,55 +325,12 @@ def test_address_alias_non_loopback_needs_allowip() -> None:
     assert allowed.warnings == ()
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("host", ("host", 7)),
-        ("host:8", ("host", 8)),
-        (":9", ("", 9)),
-        ("", ("", 7)),
-        ("::1", ("::1", 7)),
-        ("[::1]", ("::1", 7)),
-        ("[::1]:10", ("::1", 10)),
-        ("1.2.3.4:+11", ("1.2.3.4", 11)),
-        ("1.2.3.4:0", None),
-        ("1.2.3.4:x", None),
-    ],
-)
-def test_split_host_port(value: str, expected: tuple[str, int] | None) -> None:
-    assert split_host_port(value, 7) == expected
-
-
 # -- rpcallowip --------------------------------------------------------------------------------------------------
 
 _ALLOW_HELP = (
     "Valid values are a single IP (e.g. 1.2.3.4), a network/netmask (e.g. 1.2.3.4/255.255.255.0), a network/CIDR "
     "(e.g. 1.2.3.4/24), all ipv4 (0.0.0.0/0), or all ipv6 (::/0). RFC4193 is allowed only if -cjdnsreachable=0."
 )
-
-
-@pytest.mark.parametrize(
-    ("value", "subnet"),
-    [
-        ("1.2.3.4", "1.2.3.4/32"),
-        ("1.2.3.4/24", "1.2.3.0/24"),
-        ("1.2.3.4/024", "1.2.3.0/24"),
-        ("1.2.3.4/255.255.255.0", "1.2.3.0/24"),
-        ("1.2.3.4/0", "0.0.0.0/0"),
-        ("0.0.0.0/0", "0.0.0.0/0"),
-        ("::/0", "::/0"),
-        ("2001:db8::1/64", "2001:db8::/64"),
-        ("2001:db8::1/ffff:ffff::", "2001:db8::/32"),
-        ("[::1]", "::1/128"),
-        ("::ffff:1.2.3.4", "1.2.3.4/32"),  # mapped IPv4 is IPv4
-        ("::ffff:1.2.3.4/24", "1.2.3.0/24"),
-        ("fd87:d87e:eb43::1", "::/128"),  # bitcoind's Tor v2 range reads as ::
-        ("127.1", "127.0.0.1/32"),  # what a numeric getaddrinfo reads
-        ("1.2.3.4/4278190080", "1.0.0.0/8"),  # not a uint8 prefix, so read as a netmask address
-    ],
-)
-def test_valid_rpcallowip(value: str, subnet: str) -> None:
-    assert parse_allow_subnet(value) == ip_network(subnet)
 
 
 @pytest.mark.parametrize(
