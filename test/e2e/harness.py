@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import os
 import secrets
-import shlex
 import signal
 import socket
 import subprocess
@@ -26,7 +25,13 @@ PYTHON = sys.executable
 
 # One owner for how a real node is started and found: the functional framework's node module.
 sys.path.insert(0, str(REPO / "test" / "functional"))
-from test_framework.node import real_node_binary, real_node_command, server_command, standin_command  # noqa: E402
+from test_framework.node import (  # noqa: E402
+    extra_server_args,
+    real_node_binary,
+    real_node_command,
+    server_command,
+    standin_command,
+)
 
 
 def free_port() -> int:
@@ -91,12 +96,6 @@ class Standin:
         assert self.proc is not None
         for _ in range(n):
             self.proc.send_signal(signal.SIGUSR1)
-
-
-def extra_server_args() -> list[str]:
-    """`RPCMP_E2E_SERVER_ARGS="-rpccachesize=16 ..."` runs every e2e server with these options too (e.g. the
-    differential tests with the answer cache on)."""
-    return shlex.split(os.environ.get("RPCMP_E2E_SERVER_ARGS", ""))
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -80,6 +81,12 @@ def wait_rpc_ready(make_proxy: Callable[[], AuthServiceProxy], timeout: float, a
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} never ready ({last_error}) after {timeout:.0f} s")
         time.sleep(0.05)
+
+
+def extra_server_args() -> list[str]:
+    """`RPCMP_E2E_SERVER_ARGS="-rpccachesize=16 ..."` gives every server a test starts these options too (e.g. the
+    differential tests with the answer cache on)."""
+    return shlex.split(os.environ.get("RPCMP_E2E_SERVER_ARGS", ""))
 
 
 def server_command() -> list[str]:
@@ -371,7 +378,7 @@ class RpcServer(ManagedProcess):
         ``wait``: until the port answers; ``wait_for_node``: also until a call no longer gets -28.
         """
         self.args = list(extra_args or [])
-        argv = [*server_command(), *self.base_args()]
+        argv = [*server_command(), *self.base_args(), *extra_server_args()]
         if userpass is not None:
             argv += [f"-rpcuser={userpass[0]}", f"-rpcpassword={userpass[1]}"]
         argv += self.args
