@@ -211,8 +211,19 @@ def check_proof_of_work(block: Block) -> bool:
     return int.from_bytes(block.hash, "little") <= bits_to_target(block.bits)
 
 
+# What a chain change tells bitcoin-node's ChainNotifications, in order: ("connected", block),
+# ("disconnected", block), ("tip", None) where the node signals updatedBlockTip.
+ChainEvent = tuple[str, "Block | None"]
+
+
 class RegtestChain:
     """Active chain plus every block ever known. Not thread-safe: used from one event loop.
+
+    Chain selection as bitcoin-node's: the active chain ends at the valid block with the most work (regtest:
+    the greatest height), ties going to the block received first. Every change records the notifications the
+    node would send (`take_events`): each block disconnected, then blocks connected in steps that end at the
+    first block with more work than the step's starting tip, with ``tip`` after each step; blocks
+    disconnected by `invalidate` itself get no ``tip`` (measured on the pr29409 node).
 
     ``clock`` gives the wall-clock seconds used as the lower bound of new block times (each block's time
     is at least its parent's time + 1, so times strictly increase). The default is deterministic
@@ -224,7 +235,14 @@ class RegtestChain:
         self._active: list[Block] = []
         self._by_hash: dict[bytes, Block] = {}
         self._branch = 0  # bumped by invalidate(), tags the coinbase of later blocks so hashes differ
-        self._add(self._make_genesis())
+        self._invalid: set[bytes] = set()  # blocks invalidated (their descendants are invalid too)
+        self._received: dict[bytes, int] = {}  # hash -> order of arrival (bitcoin-node's nSequenceId)
+        self._data_pos: dict[bytes, int] = {}  # hash -> offset of the block in a blk00000.dat-like file
+        self._file_end = 0
+        self._events: list[ChainEvent] = []
+        genesis = self._make_genesis()
+        self._store(genesis)
+        self._active.append(genesis)
 
     # -- queries -------------------------------------------------------------------------------------
     @property
@@ -289,6 +307,24 @@ class RegtestChain:
         parents = {block.prev_hash for block in self._by_hash.values()}
         return [block for block in self._by_hash.values() if block.hash not in parents]
 
+    def data_pos(self, block: Block) -> int:
+        """Where ``block`` starts in the block file (after its 8-byte magic and size), as BlockInfo.dataPos."""
+        return self._data_pos[block.hash]
+
+    def is_valid(self, block: Block) -> bool:
+        """Neither ``block`` nor an ancestor of it was invalidated."""
+        cur: Block | None = block
+        while cur is not None:
+            if cur.hash in self._invalid:
+                return False
+            cur = self._by_hash.get(cur.prev_hash)
+        return True
+
+    def take_events(self) -> list[ChainEvent]:
+        """The notifications of every change since the last call (see the class docstring)."""
+        events, self._events = self._events, []
+        return events
+
     def mature_balance(self) -> int:
         """Sum of subsidies of coinbases at heights 1..tip-100 (a wallet owning every mined coinbase)."""
         return sum(block_subsidy(h) for h in range(1, self.height - COINBASE_MATURITY + 1))
@@ -296,25 +332,86 @@ class RegtestChain:
     # -- changes -------------------------------------------------------------------------------------
     def mine(self, n: int = 1) -> list[Block]:
         """Mine ``n`` blocks on the tip, with genuine proof of work; returns them."""
-        return [self._add(self._mine_one()) for _ in range(n)]
+        mined = []
+        for _ in range(n):
+            block = self._mine_one()
+            self._store(block)
+            self._connect(block)
+            self._events.append(("tip", None))
+            mined.append(block)
+        return mined
 
     def invalidate(self, height: int) -> None:
-        """As ``invalidateblock`` of the active block at ``height`` (>= 1): the tip becomes height - 1.
+        """As ``invalidateblock`` of the active block at ``height`` (>= 1): the blocks from the tip down to it
+        are disconnected, then the best valid chain is activated (the tip is ``height - 1`` unless another
+        valid branch has more work).
 
         The dropped blocks stay known (outside the active chain); blocks mined afterwards form a new
         branch with different hashes.
         """
         if not 1 <= height <= self.height:
             raise ValueError(f"cannot invalidate height {height} (tip {self.height})")
-        del self._active[height:]
+        self._invalid.add(self._active[height].hash)
+        while self.height >= height:
+            self._disconnect()
         self._branch += 1
+        self._activate_best()
+
+    def reconsider(self, block_hash: bytes) -> None:
+        """As ``reconsiderblock``: the block, its ancestors and its descendants are valid again; the best valid
+        chain is activated."""
+        block = self._by_hash.get(block_hash)
+        if block is None:
+            raise ValueError("Block not found")
+        for invalid in list(self._invalid):
+            other = self._by_hash[invalid]
+            if self.ancestor(block, other.height) is other or self.ancestor(other, block.height) is block:
+                self._invalid.discard(invalid)
+        self._activate_best()
 
     # -- internals -----------------------------------------------------------------------------------
-    def _add(self, block: Block) -> Block:
-        assert block.height == len(self._active)
-        self._active.append(block)
+    def _store(self, block: Block) -> None:
         self._by_hash[block.hash] = block
-        return block
+        self._received[block.hash] = len(self._received)
+        self._data_pos[block.hash] = self._file_end + 8
+        self._file_end += 8 + len(block.serialize())
+
+    def _connect(self, block: Block) -> None:
+        assert block.height == len(self._active) and block.prev_hash == self.tip.hash
+        self._active.append(block)
+        self._events.append(("connected", block))
+
+    def _disconnect(self) -> None:
+        self._events.append(("disconnected", self._active.pop()))
+
+    def _best(self) -> Block:
+        valid: set[bytes] = set()
+        for block in sorted(self._by_hash.values(), key=lambda b: b.height):  # parents before children
+            if block.hash not in self._invalid and (block.height == 0 or block.prev_hash in valid):
+                valid.add(block.hash)
+        return max((self._by_hash[h] for h in valid), key=lambda b: (b.height, -self._received[b.hash]))
+
+    def _activate_best(self) -> None:
+        """bitcoin-node's ActivateBestChain: steps of disconnect-to-fork then connect, each step ending once
+        the tip has more work than at its start."""
+        while (best := self._best()) is not self.tip:
+            start = self.tip
+            fork = self.ancestor(best, min(best.height, start.height))
+            while fork is not None and not self.in_active_chain(fork):
+                fork = self._by_hash.get(fork.prev_hash)
+            assert fork is not None  # genesis is common to every branch
+            while self.tip is not fork:
+                self._disconnect()
+            path: list[Block] = []
+            cur: Block | None = best
+            while cur is not None and cur is not fork:
+                path.append(cur)
+                cur = self._by_hash.get(cur.prev_hash)
+            for block in reversed(path):
+                self._connect(block)
+                if block.height > start.height:
+                    break
+            self._events.append(("tip", None))
 
     def _make_genesis(self) -> Block:
         coinbase = genesis_coinbase()

@@ -25,6 +25,7 @@ import capnp
 from bitcoin_rpc_mp.ipc.schemas import load_variant
 from bitcoin_rpc_mp.standin.chain import Block, RegtestChain
 from bitcoin_rpc_mp.standin.faults import Faults
+from bitcoin_rpc_mp.standin.notifications import NotificationHub
 from bitcoin_rpc_mp.standin.rpc import RpcExecutor
 from bitcoin_rpc_mp.standin.serve_base import NO_THREAD, NodeError, install_error_hook, wait_seconds
 from bitcoin_rpc_mp.standin.server import make_server_classes
@@ -46,6 +47,8 @@ class ClientConnection:
         self.stream = stream
         self.threads: dict[str, Any] = {}
         self.pool: list[Any] | None = None
+        self.client_thread_map: Any = None  # the ThreadMap the client passed to Init.construct, if any
+        self._callback_thread: Any = None
         classes = node.server_classes
         self.thread_map = classes["ThreadMap"](self)
         self.server = capnp.TwoPartyServer(stream, bootstrap=classes["Init"](self))
@@ -55,6 +58,14 @@ class ClientConnection:
         thread = self.node.server_classes["Thread"](self, name)
         self.threads[name] = thread
         return thread
+
+    async def callback_thread(self) -> Any:
+        """The client's Thread that callbacks to it name (made once, as bitcoin-node names its scheduler
+        thread), or None if the client gave no ThreadMap."""
+        if self.client_thread_map is not None and self._callback_thread is None:
+            name = f"bitcoin-node-{self.node.pid}/b-scheduler-{next(self.node.thread_ids)}"
+            self._callback_thread = (await self.client_thread_map.makeThread(name)).result
+        return self._callback_thread
 
     async def run_on_thread(self, context: Any, fn: Callable[[], Any]) -> None:
         thread = None
@@ -86,6 +97,8 @@ class StandinNode:
         install_error_hook()
         self.chain = RegtestChain(clock=clock)
         self.chain.mine(blocks)
+        self.chain.take_events()  # blocks present at start were never notified
+        self.notifications = NotificationHub()
         self.faults = Faults()
         self.rpc: RpcExecutor = RpcExecutor(self)
         self.pid = os.getpid()
@@ -144,6 +157,7 @@ class StandinNode:
         self.disconnect_all()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=2.0)
+        await self.notifications.aclose()
         self.stopped.set()
 
     def disconnect_all(self) -> None:
@@ -185,20 +199,33 @@ class StandinNode:
         finally:
             log.info("IPC server: socket disconnected.")
             self._connections.discard(conn)
+            self.notifications.drop_owner(conn)
             if task is not None:
                 self._tasks.discard(task)
             conn.server.close()
 
     # -- chain changes --------------------------------------------------------------------------------
     def mine(self, n: int = 1) -> list[bytes]:
-        """Mine ``n`` blocks on the tip (genuine proof of work); wakes ``waitTipChanged``. Returns hashes."""
+        """Mine ``n`` blocks on the tip (genuine proof of work); wakes ``waitTipChanged`` and queues the
+        chain notifications. Returns hashes."""
         blocks = self.chain.mine(n)
-        self.wake_waiters()
+        self._chain_changed()
         return [b.hash for b in blocks]
 
     def invalidate(self, height: int) -> None:
-        """Reorg support: the tip becomes ``height - 1``; mine afterwards to build a competing branch."""
+        """``invalidateblock`` of the active block at ``height``: the tip becomes ``height - 1`` (unless a valid
+        branch has more work); mine afterwards to build a competing branch."""
         self.chain.invalidate(height)
+        self._chain_changed()
+
+    def reconsider(self, block_hash: bytes) -> None:
+        """``reconsiderblock`` (hash in internal byte order): the best valid chain becomes active again."""
+        self.chain.reconsider(block_hash)
+        self._chain_changed()
+
+    def _chain_changed(self) -> None:
+        # As bitcoin-node: the notifications go to the scheduler's queue and are delivered after this returns.
+        self.notifications.publish(self.chain.take_events())
         self.wake_waiters()
 
     def wake_waiters(self) -> None:

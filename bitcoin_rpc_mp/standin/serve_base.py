@@ -10,7 +10,7 @@ be known later (v30's "thread busy", which needs the call's Thread first) goes t
 path, which prefixes ``message = ``; `install_error_hook` makes the rest of that text ``std::exception: <message>``.
 
 Servers never import ``node.py``: they reach the node through `NodeState`, which `StandinNode` satisfies.
-Imports of ours: ``standin.chain`` and ``standin.faults`` only.
+Imports of ours: ``standin.chain``, ``standin.faults`` and ``standin.notifications`` only.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any, NoReturn, Protocol
 
 from bitcoin_rpc_mp.standin.chain import Block, RegtestChain
 from bitcoin_rpc_mp.standin.faults import Faults
+from bitcoin_rpc_mp.standin.notifications import NotificationHub
 
 log = logging.getLogger("bitcoin_rpc_mp.standin")
 
@@ -54,6 +55,7 @@ class NodeState(Protocol):
 
     chain: RegtestChain
     faults: Faults
+    notifications: NotificationHub
     rpc: ExecutesRpc
     loaded: asyncio.Event
     # bitcoind's RPC warm-up status while the node is still loading, else None
@@ -76,6 +78,9 @@ class ServedConnection(Protocol):
     node: NodeState
     pool: list[Any] | None
     thread_map: Any
+    client_thread_map: Any  # the ThreadMap the client passed to Init.construct, or None
+
+    async def callback_thread(self) -> Any: ...
 
     def new_thread(self, suffix: str) -> Any: ...
 

@@ -13,7 +13,9 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bitcoin_rpc_mp.standin.chain import Block, compact_size
+from bitcoin_rpc_mp.standin.notifications import Registration
 from bitcoin_rpc_mp.standin.serve_base import Served, abort_process, read_hash
+from bitcoin_rpc_mp.standin.serve_notifications import HandlerService, Notifier
 
 GETBLOCKHASH_ASSERT = (
     "bitcoin-node: ./src/node/interfaces.cpp: virtual uint256 node::(anonymous namespace)::ChainImpl::"
@@ -24,6 +26,10 @@ LOCATOR_VERSION = 70016  # CBlockLocator's DUMMY_VERSION
 
 class ChainService(Served):
     _iface = "Chain"
+    # set by make_server_classes: the variant's Handler server class, and whether its ChainNotifications
+    # role parameter is the ChainstateRole struct (else a UInt32)
+    handler_class: type[HandlerService]
+    role_is_struct = True
 
     def _run(
         self, ctx: Any, method: str, fn: Callable[[Any], None], checks: Callable[[], None] | None = None
@@ -138,6 +144,33 @@ class ChainService(Served):
             results.result = all(found)
 
         return self._run(ctx, "findCommonAncestor", fn)
+
+    def handleNotifications_context(self, ctx: Any) -> Coroutine[Any, Any, None]:
+        callbacks = ctx.params.notifications
+
+        async def work() -> None:
+            hub = self.node.notifications
+            notifier = Notifier(self.conn, callbacks, role_is_struct=self.role_is_struct)
+            registration = Registration(owner=self.conn, deliver=notifier.deliver)
+            hub.register(registration)
+            ctx.results.result = self.handler_class(self.conn, hub, registration, notifier)
+
+        return self._call(ctx, "handleNotifications", work)
+
+    def waitForNotifications_context(self, ctx: Any) -> Coroutine[Any, Any, None]:
+        async def work() -> None:
+            await self.node.notifications.wait_delivered()
+
+        return self._call(ctx, "waitForNotifications", work)
+
+    def waitForNotificationsIfTipChanged_context(self, ctx: Any) -> Coroutine[Any, Any, None]:
+        old_tip = read_hash(ctx.params.oldTip)
+
+        async def work() -> None:
+            if old_tip != self.node.chain.tip.hash:
+                await self.node.notifications.wait_delivered()
+
+        return self._call(ctx, "waitForNotificationsIfTipChanged", work)
 
     def _constant(self, ctx: Any, method: str, **values: Any) -> Coroutine[Any, Any, None]:
         def fn(results: Any) -> None:

@@ -57,6 +57,9 @@ class InitService(Served):
     chain_class: type[Served] | None = None
 
     def construct_context(self, ctx: Any) -> Coroutine[Any, Any, None]:
+        if ctx.params._has("threadMap"):  # the client's own: callbacks to it name a Thread made there
+            self.conn.client_thread_map = ctx.params.threadMap
+
         async def work() -> None:
             ctx.results.threadMap = self.conn.thread_map
 

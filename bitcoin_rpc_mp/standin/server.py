@@ -1,8 +1,8 @@
 """pycapnp servers of the stand-in node, composed per schema variant: Init, ThreadMap, Thread, Echo, Mining,
-Rpc and Chain.
+Rpc, Chain and the Handler of ``Chain.handleNotifications``.
 
 The behaviour lives in plain module-level classes, one module per interface group (`serve_threads`,
-`serve_init`, `serve_mining`, `serve_chain`, with the shared plumbing in `serve_base`); `make_server_classes`
+`serve_init`, `serve_mining`, `serve_chain` with `serve_notifications`, with the shared plumbing in `serve_base`); `make_server_classes`
 mixes each with the ``Server`` base of one variant's loaded schemas (types of two schema parsers never mix).
 Together they own the libmultiprocess semantics a client can observe:
 
@@ -29,6 +29,7 @@ from typing import Any
 from bitcoin_rpc_mp.standin.serve_chain import ChainService
 from bitcoin_rpc_mp.standin.serve_init import EchoService, InitService, RpcService
 from bitcoin_rpc_mp.standin.serve_mining import MiningService
+from bitcoin_rpc_mp.standin.serve_notifications import HandlerService
 from bitcoin_rpc_mp.standin.serve_threads import ThreadMapService, ThreadService
 
 
@@ -40,7 +41,16 @@ def make_server_classes(vs: Any, variant: str) -> dict[str, type]:
         return type(name, (service, server_base), attrs)
 
     rpc = mix("Rpc", RpcService, vs.rpc.Rpc.Server) if vs.rpc is not None else None
-    chain = mix("Chain", ChainService, vs.chain.Chain.Server) if vs.chain is not None else None
+    chain = None
+    if vs.chain is not None:
+        notifications = vs.chain.ChainNotifications.schema.methods["blockConnected"]
+        chain = mix(
+            "Chain",
+            ChainService,
+            vs.chain.Chain.Server,
+            handler_class=mix("Handler", HandlerService, vs.handler.Handler.Server),
+            role_is_struct=notifications.param_type.fields["role"].proto.slot.type.which() == "struct",
+        )
     init = mix(
         "Init",
         InitService,

@@ -40,3 +40,80 @@ class RawClient:
 
 
 Factory = Callable[..., Awaitable[tuple["StandinNode", RawClient]]]
+
+
+class Notes:
+    """What a client's ChainNotifications object received: ``events`` as tuples, in arrival order.
+
+    ``("connected", hash, height, prev_hash, role, block)``, ``("disconnected", hash, height, prev_hash, block)``,
+    ``("tip",)``, ``("destroy",)`` (hashes in internal byte order; ``block`` is the BlockInfo as a dict);
+    ``threads`` the name of the Thread each callback's context named (None when it named none).
+    """
+
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+        self.threads: list[str | None] = []
+        self.fail = False  # raise from every callback (a client that refuses)
+
+
+class TaggedLog(list[tuple[Any, ...]]):
+    """``Notes.events`` of one of several registrations that also writes ``"<tag> <kind>"`` to a shared log."""
+
+    def __init__(self, shared: list[str], tag: str) -> None:
+        super().__init__()
+        self.shared, self.tag = shared, tag
+
+    def append(self, event: tuple[Any, ...]) -> None:
+        self.shared.append(f"{self.tag} {event[0]}")
+        super().append(event)
+
+
+def notifications_server(vs: Any, notes: Notes, *, delay_s: float = 0.0) -> Any:
+    """A ChainNotifications server of variant schemas ``vs`` recording into ``notes``."""
+    import asyncio
+
+    async def thread_name(context: Any) -> str | None:
+        if not context._has("thread"):
+            return None
+        try:
+            return str((await context.thread.getName()).result)
+        except capnp.KjException:
+            return None
+
+    def info(block: Any) -> dict[str, Any]:
+        return {
+            "hash": bytes(block.hash),
+            "prevHash": bytes(block.prevHash),
+            "height": block.height,
+            "fileNumber": block.fileNumber,
+            "dataPos": block.dataPos,
+            "data": bytes(block.data),
+            "undoData": bytes(block.undoData),
+            "chainTimeMax": block.chainTimeMax,
+        }
+
+    class Server(vs.chain.ChainNotifications.Server):  # type: ignore[misc]
+        async def _record(self, context: Any, event: tuple[Any, ...]) -> None:
+            if notes.fail:
+                raise RuntimeError("this client refuses notifications")
+            if delay_s:
+                await asyncio.sleep(delay_s)
+            notes.threads.append(await thread_name(context))
+            notes.events.append(event)
+
+        async def blockConnected(self, context: Any, role: Any, block: Any, **kwargs: Any) -> None:
+            role_value = (role.validated, role.historical) if hasattr(role, "validated") else int(role)
+            b = info(block)
+            await self._record(context, ("connected", b["hash"], b["height"], b["prevHash"], role_value, b))
+
+        async def blockDisconnected(self, context: Any, block: Any, **kwargs: Any) -> None:
+            b = info(block)
+            await self._record(context, ("disconnected", b["hash"], b["height"], b["prevHash"], b))
+
+        async def updatedBlockTip(self, context: Any, **kwargs: Any) -> None:
+            await self._record(context, ("tip",))
+
+        async def destroy(self, context: Any, **kwargs: Any) -> None:
+            notes.events.append(("destroy",))
+
+    return Server()

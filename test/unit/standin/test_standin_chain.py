@@ -126,3 +126,13 @@ def test_first_block_with_time_and_height_and_balance() -> None:
     assert later is not None
     assert chain.first_with_time_and_height(later.time, 0) is later
     assert chain.mature_balance() == 5500 * 100_000_000
+
+
+def test_reconsider_of_an_unknown_block_is_refused_and_changes_nothing() -> None:
+    chain = RegtestChain()
+    chain.mine(3)
+    chain.take_events()
+    tip = chain.tip
+    with pytest.raises(ValueError, match="Block not found"):
+        chain.reconsider(b"\x01" * 32)
+    assert chain.tip is tip and chain.take_events() == []
