@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from .connection import HttpConnection, NeedData, ProtocolFailure
 from .errors import ServiceUnavailable
@@ -27,6 +27,18 @@ Handler = Callable[[Request, str], Awaitable[Response]]
 
 WORK_QUEUE_FULL = ServiceUnavailable().response
 PAUSE_THRESHOLD = 1 << 20  # bytes read ahead while a request runs before we stop reading
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Timers(Protocol):
+    """The clock and timer the idle timeout runs on: the running event loop unless a test injects a fake."""
+
+    def time(self) -> float: ...
+
+    def call_later(self, delay: float, callback: Callable[[], object], /) -> Cancellable: ...
 LARGE_BODY = 1 << 16  # bodies at least this long are written apart from their head (no join copy)
 
 
@@ -41,6 +53,7 @@ class HttpProtocol(asyncio.Protocol):
         clock: Callable[[], float],
         registry: set[HttpProtocol],
         writer: ReplyWriter,
+        timers: Timers | None = None,
     ) -> None:
         self._handler = handler
         self._allow = allow
@@ -56,7 +69,8 @@ class HttpProtocol(asyncio.Protocol):
         self._paused = False
         self._read_while_busy = 0
         self._last_activity = 0.0
-        self._idle_handle: asyncio.TimerHandle | None = None
+        self._timers = timers
+        self._idle_handle: Cancellable | None = None
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -73,6 +87,8 @@ class HttpProtocol(asyncio.Protocol):
             return
         self._transport = transport
         self._loop = asyncio.get_running_loop()
+        if self._timers is None:
+            self._timers = self._loop
         self._peer = f"[{host}]:{peer[1]}" if ":" in host else f"{host}:{peer[1]}"
         self._registry.add(self)
         self._touch()
@@ -182,14 +198,13 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- timers and closing ----------------------------------------------------------------------------
     def _touch(self) -> None:
-        if self._loop is not None:
-            self._last_activity = self._loop.time()
+        if self._timers is not None:
+            self._last_activity = self._timers.time()
 
     def _arm_idle_timer(self, delay: float | None = None) -> None:
-        if self._idle_timeout_s <= 0 or self._closed:
+        if self._idle_timeout_s <= 0 or self._closed or self._timers is None:
             return
-        loop = asyncio.get_running_loop()
-        self._idle_handle = loop.call_later(self._idle_timeout_s if delay is None else delay, self._on_idle)
+        self._idle_handle = self._timers.call_later(self._idle_timeout_s if delay is None else delay, self._on_idle)
 
     def _on_idle(self) -> None:
         self._idle_handle = None
@@ -198,7 +213,8 @@ class HttpProtocol(asyncio.Protocol):
         if self._busy:
             self._arm_idle_timer()
             return
-        idle_for = asyncio.get_running_loop().time() - self._last_activity
+        assert self._timers is not None  # armed only after connection_made
+        idle_for = self._timers.time() - self._last_activity
         if idle_for >= self._idle_timeout_s:
             log.debug("closing idle connection from %s", self._peer)
             self.close()

@@ -2,12 +2,15 @@
 
 The handler answers when the test resolves its future, so the order of events is the test's, not the
 scheduler's: one request at a time per connection, the work queue's 503 with the connection kept, Connection:
-close, the allow list (closed without a byte), pause/resume under read-ahead, and the Date from the clock.
+close, the allow list (closed without a byte), pause/resume under read-ahead, the Date from the clock, and the
+idle timeout (``-rpcservertimeout``) on fake timers that the test advances. The real-time idle timeout is
+checked end to end by test/functional/interface_http.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from bitcoin_rpc_mp.http.events import Request, Response
 from bitcoin_rpc_mp.http.protocol import PAUSE_THRESHOLD, HttpProtocol
@@ -50,6 +53,43 @@ class FakeTransport:
         self.paused = False
 
 
+class FakeTimers:
+    """A clock and timers that move only when the test calls `advance`."""
+
+    class Handle:
+        def __init__(self, due: float, callback: Callable[[], object]) -> None:
+            self.due, self.callback, self.cancelled = due, callback, False
+
+        def cancel(self) -> None:
+            self.cancelled = True
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.handles: list[FakeTimers.Handle] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_later(self, delay: float, callback: Callable[[], object], /) -> FakeTimers.Handle:
+        handle = FakeTimers.Handle(self.now + delay, callback)
+        self.handles.append(handle)
+        return handle
+
+    @property
+    def pending(self) -> list[FakeTimers.Handle]:
+        return [h for h in self.handles if not h.cancelled]
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock, running each timer that falls due on the way, in order."""
+        end = self.now + seconds
+        while due := sorted((h for h in self.pending if h.due <= end), key=lambda h: h.due):
+            handle = due[0]
+            self.handles.remove(handle)
+            self.now = handle.due
+            handle.callback()
+        self.now = end
+
+
 class GatedHandler:
     """Each request waits for the test to release it; records what ran."""
 
@@ -69,16 +109,22 @@ class GatedHandler:
 
 
 def connect(
-    handler: GatedHandler, *, queue: WorkQueue | None = None, allow: bool = True
+    handler: GatedHandler,
+    *,
+    queue: WorkQueue | None = None,
+    allow: bool = True,
+    idle: int = 0,
+    timers: FakeTimers | None = None,
 ) -> tuple[HttpProtocol, FakeTransport]:
     protocol = HttpProtocol(
         handler,
         allow=lambda host: allow,
         work_queue=queue or WorkQueue(4, 16),
-        idle_timeout_s=0,  # no timer: this file does not wait for time to pass
+        idle_timeout_s=idle,
         clock=lambda: NOW,
         registry=set(),
         writer=ReplyWriter(),
+        timers=timers or FakeTimers(),
     )
     transport = FakeTransport()
     protocol.connection_made(transport)  # type: ignore[arg-type]
@@ -178,3 +224,55 @@ async def test_reading_pauses_while_a_request_runs_and_much_is_buffered() -> Non
     handler.release(0)
     await turn()
     assert not transport.paused
+
+
+async def test_an_idle_connection_is_closed_when_the_timeout_has_passed() -> None:
+    timers = FakeTimers()
+    _protocol, transport = connect(GatedHandler(), idle=1, timers=timers)
+    timers.advance(0.999)
+    assert not transport.closed
+    timers.advance(0.001)
+    assert transport.closed and transport.written == b""
+
+
+async def test_bytes_received_restart_the_idle_time() -> None:
+    timers = FakeTimers()
+    protocol, transport = connect(GatedHandler(), idle=1, timers=timers)
+    timers.advance(0.6)
+    protocol.data_received(b"POST / HTTP/1.1\r\n")  # part of a request is activity too
+    timers.advance(0.9)
+    assert not transport.closed, "1.5 s since the connection, 0.9 s since its last bytes"
+    timers.advance(0.1)
+    assert transport.closed
+
+
+async def test_a_running_request_is_never_idle_and_the_time_counts_from_its_reply() -> None:
+    timers = FakeTimers()
+    handler = GatedHandler()
+    protocol, transport = connect(handler, idle=1, timers=timers)
+    protocol.data_received(post(b"slow"))
+    await turn()
+    timers.advance(30)  # the request outlives the timeout many times
+    assert not transport.closed
+    handler.release(0)
+    await turn()
+    assert transport.written.endswith(b"slow\n")
+    timers.advance(0.999)
+    assert not transport.closed
+    timers.advance(0.001)
+    assert transport.closed
+
+
+async def test_no_idle_timer_when_the_timeout_is_zero() -> None:
+    timers = FakeTimers()
+    _protocol, transport = connect(GatedHandler(), idle=0, timers=timers)
+    assert timers.pending == []
+    timers.advance(1e9)
+    assert not transport.closed
+
+
+async def test_a_closed_connection_leaves_no_timer_behind() -> None:
+    timers = FakeTimers()
+    protocol, _transport = connect(GatedHandler(), idle=5, timers=timers)
+    protocol.connection_lost(None)
+    assert timers.pending == []
