@@ -40,3 +40,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         path = Path(str(item.fspath)).resolve()
         if item.get_closest_marker("realnode") is None and not any(d in path.parents for d in node_dirs):
             item.add_marker(pytest.mark.standin)
+
+
+# Tests never write into the package (its modules, the schemas it ships): each run checks the file lists.
+PACKAGE_DIRS = [Path(__file__).resolve().parents[1] / d for d in ("bitcoin_rpc_mp", "schemas")]
+
+
+def _package_files() -> set[Path]:
+    return {p for d in PACKAGE_DIRS for p in d.rglob("*") if "__pycache__" not in p.parts}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def package_left_alone() -> Iterator[None]:
+    before = _package_files()
+    yield
+    added = sorted(str(p) for p in _package_files() - before)
+    assert added == [], f"tests wrote into the package: {added}"

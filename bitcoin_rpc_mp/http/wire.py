@@ -54,7 +54,7 @@ class ReplyWriter:
     """Writes replies; the common ones (HTTP/1.1-1.9, no Connection header in the request, a status with a
     body and a reason) from pieces it keeps: status lines, each header tuple's bytes, and the Date text of the
     current second, each cache bounded. The bytes are those of `serialize_response` (the general path), which
-    test_http_wire checks for any headers, versions and Connection values. One per server, shared by its
+    test_wire checks for any headers, versions and Connection values. One per server, shared by its
     connections (clients such as bitcoin-cli open a connection per call)."""
 
     __slots__ = ("_date", "_header_bytes", "_status_lines")

@@ -214,7 +214,7 @@ def to_python(value: JsonValue) -> object:
 
 
 # json.dumps(ensure_ascii=True) spells non-BMP characters as surrogate pairs: leave out those UniValue combines
-# differently (its OR quirk), which the quirk tables of test_json_reader.py cover.
+# differently (its OR quirk), which the quirk tables of test_reader.py cover.
 plain_texts = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",)).filter(lambda c: not or_quirk(ord(c))), max_size=10
 )
