@@ -1,6 +1,6 @@
 """config/addresses.py: host:port and -rpcallowip subnets read as SplitHostPort and LookupSubNet read them.
 
-What the settings make of them (errors, warnings, the allow list) is in test_config_settings.py.
+What the settings make of them (errors, warnings, the allow list) is in test_settings.py.
 """
 
 from __future__ import annotations
