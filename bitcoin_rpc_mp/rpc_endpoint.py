@@ -75,4 +75,5 @@ class JsonRpcHttpHandler:
         reply = await self._dispatcher.handle(request.body, user, request.target)
         if reply.body is None:
             return BODILESS.get(reply.status) or Response(reply.status), reply.method
-        return Response(reply.status, JSON_CONTENT, reply.body + b"\n"), reply.method
+        # bitcoind ends every JSON-RPC reply with a newline; as the tail, not appended (a copy of the whole body)
+        return Response(reply.status, JSON_CONTENT, reply.body, tail=b"\n"), reply.method

@@ -186,9 +186,9 @@ class HttpConnection:
         self._after_reply(pending)
         return data
 
-    def send_response_parts(self, response: Response, now: float) -> tuple[bytes, bytes]:
-        """`send_response` as (head, body), the same bytes once joined: a large body is written as it is, never
-        copied behind its head."""
+    def send_response_parts(self, response: Response, now: float) -> tuple[bytes, bytes, bytes]:
+        """`send_response` as (head, body, tail), the same bytes once joined: a large body is written as it is,
+        never copied between its head and tail."""
         pending = self._take_pending()
         parts = self._writer.serialize_parts(
             response, now, version=pending.version, connection=self._connection_of(pending)

@@ -102,6 +102,9 @@ class Response:
     status: int
     headers: Headers = ()
     body: bytes = b""
+    # Bytes that follow the body on the wire (and in Content-Length), kept apart so that a large body is written
+    # as it is, never copied to append a few bytes (the JSON-RPC endpoint's trailing newline).
+    tail: bytes = b""
     # Written only after this many seconds, waited out after the request has given its worker back: bitcoind's
     # 250 ms deterrent after a wrong password, without letting password guessers occupy every worker.
     delay_s: float = 0.0

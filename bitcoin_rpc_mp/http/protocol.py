@@ -39,7 +39,7 @@ class Timers(Protocol):
     def time(self) -> float: ...
 
     def call_later(self, delay: float, callback: Callable[[], object], /) -> Cancellable: ...
-LARGE_BODY = 1 << 16  # bodies at least this long are written apart from their head (no join copy)
+LARGE_BODY = 1 << 16  # bodies at least this long are written apart from their head and tail (no join copy)
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -190,7 +190,7 @@ class HttpProtocol(asyncio.Protocol):
             return
         if len(response.body) < LARGE_BODY:
             self._transport.write(self._conn.send_response(response, self._clock()))
-        else:  # head and body as two buffers: the body is not copied again (a cached `getblock` is megabytes)
+        else:  # head, body and tail as separate buffers: the body is not copied (a cached `getblock` is megabytes)
             self._transport.writelines(self._conn.send_response_parts(response, self._clock()))
         self._touch()
         if self._conn.must_close:

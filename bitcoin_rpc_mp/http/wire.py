@@ -68,19 +68,19 @@ class ReplyWriter:
         self, response: Response, now: float, *, version: tuple[int, int] = (1, 1), connection: str | None = None
     ) -> bytes:
         """`serialize_response`, with the common case from kept pieces."""
-        head, body = self.serialize_parts(response, now, version=version, connection=connection)
-        return head + body
+        return b"".join(self.serialize_parts(response, now, version=version, connection=connection))
 
     def serialize_parts(
         self, response: Response, now: float, *, version: tuple[int, int] = (1, 1), connection: str | None = None
-    ) -> tuple[bytes, bytes]:
-        """`serialize` as (head, body): the same bytes once joined, for writing a large body without copying it
-        into one buffer with its head (`b""` as body where the status has none)."""
+    ) -> tuple[bytes, bytes, bytes]:
+        """`serialize` as (head, body, tail): the same bytes once joined, for writing a large body without copying
+        it into one buffer with its head and tail (`b""` as body and tail where the status has none)."""
         if not (version[1] and connection is None and response.status in _PLAIN_STATUS):
-            return response_head(response, now, version=version, connection=connection), (
-                response.body if body_allowed(response.status) else b""
-            )
-        return b"".join(self._plain_head(response, now, version)), response.body
+            head = response_head(response, now, version=version, connection=connection)
+            if not body_allowed(response.status):
+                return head, b"", b""
+            return head, response.body, response.tail
+        return b"".join(self._plain_head(response, now, version)), response.body, response.tail
 
     def _plain_head(self, response: Response, now: float, version: tuple[int, int]) -> tuple[bytes, ...]:
         """The pieces of the common case's head, from kept pieces."""
@@ -91,7 +91,7 @@ class ReplyWriter:
             b"Date: ",
             self._date_text(now).encode("ascii"),
             b"\r\nContent-Length: ",
-            str(len(response.body)).encode("ascii"),
+            str(len(response.body) + len(response.tail)).encode("ascii"),
             b"\r\n",
             tail,
         )
@@ -141,7 +141,7 @@ def serialize_response(
     `connection` (None if it had none): the general path, from nothing kept. The caller decides keep-alive with
     `events.wants_keep_alive`."""
     head = response_head(response, now, version=version, connection=connection)
-    return head + (response.body if body_allowed(response.status) else b"")
+    return head + (response.body + response.tail if body_allowed(response.status) else b"")
 
 
 def response_head(
@@ -153,7 +153,7 @@ def response_head(
     conn = ascii_lower(connection) if connection is not None else None
 
     headers = list(response.headers)
-    length = str(len(response.body))
+    length = str(len(response.body) + len(response.tail))
     if minor == 0:
         if conn == "keep-alive":
             headers.append(("Connection", "keep-alive"))

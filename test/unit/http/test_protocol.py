@@ -102,7 +102,7 @@ class GatedHandler:
         self.gates.append(gate)
         self.bodies.append(request.body)
         await gate
-        return Response(200, (("Content-Type", "application/json"),), request.body + b"\n")
+        return Response(200, (("Content-Type", "application/json"),), request.body, tail=b"\n")
 
     def release(self, n: int) -> None:
         self.gates[n].set_result(None)
@@ -172,7 +172,7 @@ async def test_a_large_body_is_written_apart_from_its_head_with_the_same_bytes()
         for body, c in ((small, None), (large, "close"))
     )
     assert transport.written == expected
-    assert transport.writes == [1, 2], "the small reply in one buffer, the large one as head and body"
+    assert transport.writes == [1, 3], "the small reply in one buffer, the large one as head, body and tail"
     assert transport.closed
 
 

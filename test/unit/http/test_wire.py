@@ -209,6 +209,7 @@ _header_values = st.text(
     minor=st.integers(min_value=0, max_value=9),
     headers=st.lists(st.tuples(_header_names, _header_values), max_size=3).map(tuple),
     body=st.binary(max_size=40),
+    tail=st.sampled_from([b"", b"\n", b"xyz"]),
     connection=st.sampled_from([None, None, "close", "keep-alive", "Keep-Alive", "other"]),
     now=st.floats(min_value=0, max_value=4e9),
 )
@@ -217,17 +218,20 @@ def test_common_case_writes_the_general_paths_bytes(
     minor: int,
     headers: tuple[tuple[str, str], ...],
     body: bytes,
+    tail: bytes,
     connection: str | None,
     now: float,
 ) -> None:
-    response = Response(status, headers, body)
+    response = Response(status, headers, body, tail=tail)
     general = serialize_response(response, now, version=(1, minor), connection=connection)
+    # a tail is written exactly as if it ended the body
+    assert general == serialize_response(Response(status, headers, body + tail), now, version=(1, minor), connection=connection)
     assert WRITER.serialize(response, now, version=(1, minor), connection=connection) == general
     # and again, now that the pieces are kept
     assert WRITER.serialize(response, now, version=(1, minor), connection=connection) == general
-    # in two parts (a large body is written apart from its head): the same bytes
-    head, rest = WRITER.serialize_parts(response, now, version=(1, minor), connection=connection)
-    assert head + rest == general and rest in (b"", body)
+    # in parts (a large body is written apart from its head and tail): the same bytes
+    head, rest, end = WRITER.serialize_parts(response, now, version=(1, minor), connection=connection)
+    assert head + rest + end == general and (rest, end) in ((b"", b""), (body, tail))
 
 
 WRITER = ReplyWriter()  # shared by the examples, as a server shares one: pieces kept from one serve the next
