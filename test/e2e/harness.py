@@ -1,21 +1,20 @@
-"""Processes and raw sockets for end-to-end tests: a stand-in node and our server, each a real subprocess.
+"""Processes and raw sockets for end-to-end tests: a stand-in node, a real node and our server, each a real
+subprocess, plus HTTP helpers that speak raw bytes.
 
 The server is started exactly as a user starts it (the console script with bitcoind-style options), so these
-tests see what a client sees: bytes on a TCP socket.
-"""
+tests see what a client sees: bytes on a TCP socket. ``Standin``, ``Server`` and ``RealNode`` are the
+functional framework's ``ManagedProcess`` (``test/functional/test_framework/node.py``, the one owner of how a
+process is started, waited for, stopped and logged) with the e2e tests' API: ``start()`` returns the started
+object, ``proc``, ``log_text()``, ``stop(sig)``."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
-import secrets
 import signal
 import socket
 import subprocess
 import sys
-import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,125 +22,112 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
-# One owner for how a real node is started and found: the functional framework's node module.
+# One owner for how each process is started, waited for, stopped and logged: the functional framework's node
+# module (``ManagedProcess`` and the command builders); the classes here keep the e2e tests' API on top of it.
 sys.path.insert(0, str(REPO / "test" / "functional"))
 from test_framework.node import (  # noqa: E402
+    ManagedProcess,
+    debug_log,
     extra_server_args,
+    read_text,
     real_node_binary,
     real_node_command,
+    server_args,
     server_command,
     standin_command,
+    wait_while_alive,
 )
+from test_framework.util import get_free_port as free_port  # noqa: E402
+from test_framework.util import port_answers  # noqa: E402
+from test_framework.util import rpcauth_line as rpcauth_line  # noqa: E402  (the e2e tests import it from here)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _wait_for(predicate: Callable[[], object], timeout: float, what: str, proc: subprocess.Popen[bytes]) -> None:
+    """``wait_while_alive`` on ``proc`` with this harness's errors (RuntimeError if it exits, TimeoutError)."""
+    wait_while_alive(predicate, timeout, lambda: proc.poll() is None, interval=0.02,
+                     exited=lambda: RuntimeError(f"{what}: process exited with {proc.returncode}"),
+                     timed_out=lambda: TimeoutError(f"{what}: not ready after {timeout} s"))
 
 
-def rpcauth_line(user: str, password: str) -> str:
-    salt = secrets.token_hex(16)
-    digest = hmac.new(salt.encode(), password.encode(), hashlib.sha256).hexdigest()
-    return f"{user}:{salt}${digest}"
+class _Child(ManagedProcess):
+    """A process of this harness: the framework's ``ManagedProcess`` with the environment, stdin and output
+    these tests have always given it (both streams in ``log_path``, or discarded when None)."""
+
+    def __init__(self, name: str, log_path: Path | None, *, logdir: Path, cwd: Path | None) -> None:
+        super().__init__(name, logdir, combined_log=log_path, discard_output=log_path is None, inherit_env=True,
+                         cwd=cwd)
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        return self.process
+
+    def log_text(self) -> str:
+        return self.output()
+
+    def _wait_until(self, predicate: Callable[[], object], timeout: float, what: str) -> None:
+        assert self.process is not None, f"{self.name} not started"
+        _wait_for(predicate, timeout, what, self.process)
 
 
-def _wait_for(predicate: object, timeout: float, what: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what}: process exited with {proc.returncode}")
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.02)
-    raise TimeoutError(f"{what}: not ready after {timeout} s")
+class Standin(_Child):
+    """The stand-in node as a process (``standin_command`` plus ``extra``), its output in ``<socket>.log``."""
 
+    stop_timeout = 10.0
 
-@dataclass
-class Standin:
-    socket_path: Path
-    blocks: int = 210
-    variant: str = "pr29409"
-    extra: list[str] = field(default_factory=list)
-    proc: subprocess.Popen[bytes] | None = None
+    def __init__(self, socket_path: Path, blocks: int = 210, variant: str = "pr29409",
+                 extra: list[str] | None = None) -> None:
+        super().__init__("stand-in", socket_path.with_suffix(".log"), logdir=socket_path.parent, cwd=REPO)
+        self.socket_path = socket_path
+        self.blocks = blocks
+        self.variant = variant
+        self.extra = extra if extra is not None else []
 
     def start(self) -> Standin:
         if self.socket_path.exists():
             self.socket_path.unlink()
-        cmd = [*standin_command(self.socket_path, self.blocks, self.variant), *self.extra]
-        log = open(self.socket_path.with_suffix(".log"), "wb")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        self._spawn([*standin_command(self.socket_path, self.blocks, self.variant), *self.extra])
         try:
-            _wait_for(self.socket_path.exists, 30, "stand-in node", self.proc)
+            self._wait_until(self.socket_path.exists, 30, "stand-in node")
         except BaseException:
             self.stop(signal.SIGKILL)
             raise
         return self
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def log_text(self) -> str:
-        path = self.socket_path.with_suffix(".log")
-        return path.read_text(errors="replace") if path.exists() else ""
-
     def mine(self, n: int = 1) -> None:
         """Mine ``n`` blocks (SIGUSR1 each: the stand-in mines one per signal, asynchronously)."""
-        assert self.proc is not None
+        assert self.process is not None
         for _ in range(n):
-            self.proc.send_signal(signal.SIGUSR1)
+            self.process.send_signal(signal.SIGUSR1)
 
 
-@dataclass
-class Server:
-    datadir: Path
-    socket_path: Path
-    args: list[str] = field(default_factory=list)
-    port: int = field(default_factory=free_port)
-    wait_for_node: bool = True
-    proc: subprocess.Popen[bytes] | None = None
+class Server(_Child):
+    """Our server (``server_command``) on ``port`` against the node at ``socket_path``; its output in
+    ``<datadir>/server.log``. ``start`` waits for the port and, with ``wait_for_node``, for ``node offers:``."""
+
+    stop_timeout = 10.0
+
+    def __init__(self, datadir: Path, socket_path: Path, args: list[str] | None = None, port: int | None = None,
+                 wait_for_node: bool = True) -> None:
+        super().__init__("bitcoin-rpc-mp", datadir / "server.log", logdir=datadir, cwd=REPO)
+        self.datadir = datadir
+        self.socket_path = socket_path
+        self.args = args if args is not None else []
+        self.port = free_port() if port is None else port
+        self.wait_for_node = wait_for_node
 
     def start(self) -> Server:
         self.datadir.mkdir(parents=True, exist_ok=True)
-        cmd = [*server_command(), "-regtest", f"-datadir={self.datadir}",
-               f"-ipcconnect=unix:{self.socket_path}", f"-rpcport={self.port}", *extra_server_args(), *self.args]
-        log = open(self.datadir / "server.log", "wb")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        self._spawn([*server_command(), *server_args(self.datadir, self.socket_path, self.port),
+                     *extra_server_args(), *self.args])
         try:
-            _wait_for(self._accepting, 30, "bitcoin-rpc-mp", self.proc)
+            self._wait_until(lambda: port_answers("127.0.0.1", self.port), 30, "bitcoin-rpc-mp")
             if self.wait_for_node:
-                _wait_for(lambda: "node offers:" in self.log_text(), 30, "bitcoin-rpc-mp connecting to the node", self.proc)
+                self._wait_until(lambda: "node offers:" in self.log_text(), 30,
+                                 "bitcoin-rpc-mp connecting to the node")
         except BaseException:
             self.stop()
             raise
         return self
-
-    def _accepting(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                return True
-        except OSError:
-            return False
-
-    def stop(self) -> int | None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return None if self.proc is None else self.proc.returncode
-
-    def log_text(self) -> str:
-        path = self.datadir / "server.log"
-        return path.read_text(errors="replace") if path.exists() else ""
 
 
 def read_response(sock: socket.socket, *, head_request: bool = False) -> bytes:
@@ -240,20 +226,24 @@ def regtest_p2wpkh_address(program: bytes) -> str:
     return hrp + "1" + "".join(_BECH32[d] for d in data + checksum)
 
 
-@dataclass
-class RealNode:
+class RealNode(_Child):
     """bitcoin-node with -ipcbind and its own RPC port (-server=1) so answers can be compared with ours.
 
     Mines up to `blocks` blocks, into wallet `w` (with `wallet`, when the node has wallet support) like the
     capture node of the compat spec, else to a fixed address. A restart keeps the chain and mines nothing.
+    Its output is discarded; ``log_text()`` is its ``debug.log``.
     """
 
-    binary: str
-    socket_path: Path
-    blocks: int = 210
-    wallet: bool = True
-    rpcport: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
+    stop_timeout = 30.0
+
+    def __init__(self, binary: str, socket_path: Path, blocks: int = 210, wallet: bool = True,
+                 rpcport: int | None = None) -> None:
+        super().__init__("bitcoin-node", None, logdir=socket_path.parent, cwd=None)
+        self.binary = binary
+        self.socket_path = socket_path
+        self.blocks = blocks
+        self.wallet = wallet
+        self.rpcport = free_port() if rpcport is None else rpcport
 
     @property
     def datadir(self) -> Path:
@@ -261,9 +251,8 @@ class RealNode:
 
     def start(self) -> RealNode:
         self.datadir.mkdir(parents=True, exist_ok=True)
-        cmd = real_node_command(self.binary, self.datadir, self.socket_path, self.rpcport)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for(self._rpc_ready, 60, "bitcoin-node", self.proc)
+        self._spawn(real_node_command(self.binary, self.datadir, self.socket_path, self.rpcport))
+        self._wait_until(self._rpc_ready, 60, "bitcoin-node")
         height = self.rpc("getblockcount")["result"]
         if height >= self.blocks:
             return self
@@ -291,18 +280,8 @@ class RealNode:
         _, payload = raw.partition(b"\r\n\r\n")[::2]
         return dict(json.loads(payload)) if payload else {"error": "no body"}
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
     def log_text(self) -> str:
-        path = self.datadir / "regtest" / "debug.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        return read_text(debug_log(self.datadir))
 
 
 def backend(socket_path: Path, blocks: int = 210, *, wallet: bool = False) -> Standin | RealNode:

@@ -1,27 +1,30 @@
 """Process handles: the backend node (the stand-in, or a real ``bitcoin-node`` when ``BITCOIN_NODE`` is set)
 and our server (``bitcoin-rpc-mp``) in front of it.
 
-Owns: ``BackendNode`` (start/stop/kill/restart on one Unix socket, readiness by the ``Listening for IPC requests``
-line or the socket file), ``RpcServer`` (bitcoind-style command line, readiness when the port answers and the
-node is connected, ``-28`` waited out; cookie helpers; ``/proc`` figures), and the one way every test (this
-framework, ``test/e2e/harness.py``, ``test/unit/ipc/conftest.py``) starts each process: ``real_node_command``
-(a real node with its own HTTP port, user u / password p), ``standin_command``, ``server_command``, and
-``wait_rpc_ready`` (-28 and refused connections waited out). For a real node ``BackendNode.start`` also waits
-for the chainstate and mines ``blocks`` through the node's own port; ``ensure_wallet`` creates a wallet there.
-Both classes keep their stdout/stderr in files and can print their tails. Never imports ``bitcoin_rpc_mp``: the
-server is driven through its command line only.
-"""
+Owns the one way every test (this framework, ``test/e2e/harness.py``, ``test/unit/ipc/conftest.py``) starts,
+waits for, stops and reads the output of each process: ``ManagedProcess`` (spawn with the output kept in files,
+``wait_for``/``wait_while_alive``, ``stop``/``kill``, ``output``/``tails``), the commands ``real_node_command``
+(a real node with its own HTTP port, user u / password p), ``standin_command``, ``server_command`` with
+``server_args``, and ``wait_rpc_ready`` (-28 and refused connections waited out). On top of it:
+``BackendNode`` (start/stop/kill/restart on one Unix socket, readiness by the ``Listening for IPC requests`` line
+or the socket file) and ``RpcServer`` (bitcoind-style command line, readiness when the port answers and the node
+is connected, ``-28`` waited out; cookie helpers; ``/proc`` figures); the e2e harness's ``Standin``, ``Server``
+and ``RealNode`` are thin subclasses of ``ManagedProcess``. For a real node ``BackendNode.start`` also waits for
+the chainstate and mines ``blocks`` through the node's own port; ``ensure_wallet`` creates a wallet there. Never
+imports ``bitcoin_rpc_mp``: the server is driven through its command line only."""
 
 from __future__ import annotations
 
 import logging
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from signal import SIGTERM
 
 from test_framework.authproxy import AuthServiceProxy, JSONRPCException
 from test_framework.rawhttp import RawHttpConnection, RawResponse, build_request
@@ -57,30 +60,47 @@ def standin_command(socket_path: Path, blocks: int, variant: str | None = None) 
     return argv + (["--variant", variant] if variant else [])
 
 
+def wait_while_alive(ready: Callable[[], object], timeout: float, alive: Callable[[], bool], *,
+                     exited: Callable[[], Exception], timed_out: Callable[[], Exception], interval: float) -> None:
+    """The one polling loop every start in the tests waits in: return once ``ready()`` is true; raise ``exited()``
+    as soon as ``alive()`` is false and ``timed_out()`` once ``timeout`` seconds have passed; poll every
+    ``interval`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if not alive():
+            raise exited()
+        if ready():
+            return
+        if time.monotonic() > deadline:
+            raise timed_out()
+        time.sleep(interval)
+
+
 def wait_rpc_ready(make_proxy: Callable[[], AuthServiceProxy], timeout: float, alive: Callable[[], bool],
                    what: str) -> None:
     """Poll ``getblockcount`` until it answers: -28 (warming up) and refused connections mean "not yet"."""
-    deadline = time.monotonic() + timeout
     last_error = ""
-    while True:
-        if not alive():
-            raise AssertionError(f"{what} exited while waiting for its RPC ({last_error})")
+
+    def answers() -> bool:
+        nonlocal last_error
         try:
             proxy = make_proxy()
             try:
                 proxy.getblockcount()
             finally:
                 proxy.close()
-            return
+            return True
         except JSONRPCException as exc:
             if exc.error.get("code") != -28:
                 raise
             last_error = str(exc)
         except (OSError, FileNotFoundError) as exc:
             last_error = repr(exc)
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} never ready ({last_error}) after {timeout:.0f} s")
-        time.sleep(0.05)
+        return False
+
+    wait_while_alive(answers, timeout, alive, interval=0.05,
+                     exited=lambda: AssertionError(f"{what} exited while waiting for its RPC ({last_error})"),
+                     timed_out=lambda: AssertionError(f"{what} never ready ({last_error}) after {timeout:.0f} s"))
 
 
 def extra_server_args() -> list[str]:
@@ -100,6 +120,24 @@ def server_command() -> list[str]:
     return [sys.executable, "-m", "bitcoin_rpc_mp"]
 
 
+def read_text(path: Path) -> str:
+    """A log file's text ("" while it does not exist)."""
+    try:
+        return path.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def debug_log(datadir: Path) -> Path:
+    """A real regtest node's ``debug.log`` in ``datadir``."""
+    return datadir / "regtest" / "debug.log"
+
+
+def server_args(datadir: Path, socket_path: Path, port: int) -> list[str]:
+    """The options every test starts our server with: regtest, its datadir, the node's socket, its port."""
+    return ["-regtest", f"-datadir={datadir}", f"-ipcconnect=unix:{socket_path}", f"-rpcport={port}"]
+
+
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -108,15 +146,32 @@ def _child_env() -> dict[str, str]:
 
 
 class ManagedProcess:
-    """A child process whose stdout/stderr go to files in ``logdir`` (appended across restarts)."""
+    """A child process, the one way the tests start, wait for, stop and read the output of each process.
 
-    def __init__(self, name: str, logdir: Path, log: logging.Logger) -> None:
+    Output, by default: ``<logdir>/<name>.stdout`` and ``.stderr``, appended across restarts, each run after a
+    start marker naming its command line. With ``combined_log``: both streams in that one file, rewritten at each
+    start, no marker (``test/e2e/harness.py``, whose tests read and sometimes write that file themselves). With
+    ``discard_output``: nothing kept (the e2e harness's real node, which logs to its ``debug.log``).
+    ``inherit_env``: the child gets this process's environment and stdin unchanged (the e2e harness's children);
+    by default ``PYTHONPATH`` names the checkout, ``PYTHONUNBUFFERED`` is set and stdin is ``/dev/null``.
+    ``cwd``: the child's working directory (None: this process's).
+    """
+
+    stop_timeout = 15.0  # seconds from the stop signal to SIGKILL
+
+    def __init__(self, name: str, logdir: Path, log: logging.Logger | None = None, *,
+                 combined_log: Path | None = None, discard_output: bool = False, inherit_env: bool = False,
+                 cwd: Path | None = ROOT) -> None:
         self.name = name
         self.logdir = logdir
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
-        self.stdout_path = logdir / f"{name}.stdout"
-        self.stderr_path = logdir / f"{name}.stderr"
+        self.combined_log = combined_log
+        self.discard_output = discard_output
+        self.inherit_env = inherit_env
+        self.cwd = cwd
+        self.stdout_path = combined_log or logdir / f"{name}.stdout"
+        self.stderr_path = combined_log or logdir / f"{name}.stderr"
         self.starts = 0
 
     @property
@@ -131,15 +186,32 @@ class ManagedProcess:
     def _spawn(self, argv: list[str]) -> None:
         assert not self.running, f"{self.name} already running"
         self.starts += 1
-        marker = f"\n=== {self.name} start #{self.starts}: {' '.join(argv)} ===\n".encode()
-        with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
-            out.write(marker)
-            err.write(marker)
-            out.flush()
-            err.flush()
-            self.process = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                            env=_child_env(), cwd=str(ROOT))
-        self.log.debug("started %s pid %d: %s", self.name, self.process.pid, " ".join(argv))
+        env = None if self.inherit_env else _child_env()
+        stdin = None if self.inherit_env else subprocess.DEVNULL
+        cwd = None if self.cwd is None else str(self.cwd)
+        if self.discard_output:
+            self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                            stdin=stdin, env=env, cwd=cwd)
+        elif self.combined_log is not None:
+            with open(self.combined_log, "wb") as out:
+                self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=stdin, env=env,
+                                                cwd=cwd)
+        else:
+            marker = f"\n=== {self.name} start #{self.starts}: {' '.join(argv)} ===\n".encode()
+            with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
+                out.write(marker)
+                err.write(marker)
+                out.flush()
+                err.flush()
+                self.process = subprocess.Popen(argv, stdout=out, stderr=err, stdin=stdin, env=env, cwd=cwd)
+        if self.log is not None:
+            self.log.debug("started %s pid %d: %s", self.name, self.process.pid, " ".join(argv))
+
+    def wait_for(self, ready: Callable[[], object], timeout: float, *, exited: Callable[[], Exception],
+                 timed_out: Callable[[], Exception], interval: float) -> None:
+        """``wait_while_alive`` on this process: ``exited()`` is raised as soon as it has exited."""
+        wait_while_alive(ready, timeout, lambda: self.running, exited=exited, timed_out=timed_out,
+                         interval=interval)
 
     def signal(self, sig: int) -> None:
         if self.running:
@@ -152,16 +224,19 @@ class ManagedProcess:
             self.process.kill()
             self.process.wait()
 
-    def stop(self, timeout: float = 15.0) -> int | None:
-        """SIGTERM, wait (SIGKILL after ``timeout``); returns the exit code."""
+    def stop(self, sig: int = SIGTERM, *, timeout: float | None = None) -> int | None:
+        """Send ``sig`` and wait (SIGKILL after ``timeout``, default ``stop_timeout``); returns the exit code."""
         if self.process is None:
             return None
         if self.process.poll() is None:
-            self.process.terminate()
+            self.process.send_signal(sig)
+            timeout = self.stop_timeout if timeout is None else timeout
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.log.warning("%s did not exit within %.0f s of SIGTERM: killing it", self.name, timeout)
+                if self.log is not None:
+                    self.log.warning("%s did not exit within %.0f s of %s: killing it", self.name, timeout,
+                                     signal.Signals(sig).name)
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
@@ -169,30 +244,30 @@ class ManagedProcess:
     def returncode(self) -> int | None:
         return None if self.process is None else self.process.poll()
 
-    def _read(self, path: Path) -> str:
-        try:
-            return path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
+    def _output_paths(self) -> list[Path]:
+        if self.discard_output:
+            return []
+        return [self.stdout_path] if self.stdout_path == self.stderr_path else [self.stdout_path, self.stderr_path]
 
     def output(self) -> str:
-        """Everything this process (all its runs) wrote to stdout and stderr."""
-        return self._read(self.stdout_path) + self._read(self.stderr_path)
+        """Everything this process (all its runs, or its latest with ``combined_log``) wrote to stdout and
+        stderr."""
+        return "".join(read_text(path) for path in self._output_paths())
 
     def last_run_output(self) -> str:
         """stdout + stderr of the latest run only."""
         marker = f"=== {self.name} start #{self.starts}:"
         parts = []
-        for path in (self.stdout_path, self.stderr_path):
-            text = self._read(path)
+        for path in self._output_paths():
+            text = read_text(path)
             index = text.rfind(marker)
             parts.append(text[index:] if index >= 0 else text)
         return "\n".join(parts)
 
     def tails(self, lines: int = 40) -> str:
         chunks = []
-        for path in (self.stdout_path, self.stderr_path, *self.extra_logs()):
-            text = self._read(path)
+        for path in (*self._output_paths(), *self.extra_logs()):
+            text = read_text(path)
             if text.strip():
                 # Start markers of earlier runs only crowd out the output: keep the latest one.
                 all_lines = [line for line in text.split("\n") if line.strip()]
@@ -312,18 +387,15 @@ class BackendNode(ManagedProcess):
 
     def wait_ready(self, timeout: float = 60.0) -> float:
         """Wait for the listening line or the socket file; returns the monotonic time it was seen."""
-        deadline = time.monotonic() + timeout
-        while not self.is_ready():
-            if not self.running:
-                raise AssertionError(f"node exited with code {self.returncode()} before listening")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"node not listening on {self.socket_path} after {timeout:.0f} s")
-            time.sleep(0.005)
+        self.wait_for(self.is_ready, timeout, interval=0.005,
+                      exited=lambda: AssertionError(f"node exited with code {self.returncode()} before listening"),
+                      timed_out=lambda: AssertionError(f"node not listening on {self.socket_path} after "
+                                                       f"{timeout:.0f} s"))
         assert self.ready_at is not None
         return self.ready_at
 
     def extra_logs(self) -> list[Path]:
-        return [self.datadir / "regtest" / "debug.log"] if self.binary else []
+        return [debug_log(self.datadir)] if self.binary else []
 
 
 def _without_standin_options(args: list[str]) -> list[str]:
@@ -364,8 +436,8 @@ class RpcServer(ManagedProcess):
         return self.chain_dir / ".cookie"
 
     def base_args(self) -> list[str]:
-        return ["-regtest", f"-datadir={self.datadir}", f"-ipcconnect=unix:{self.socket_path}",
-                f"-rpcport={self.port}", "-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1"]
+        return [*server_args(self.datadir, self.socket_path, self.port), "-rpcbind=127.0.0.1",
+                "-rpcallowip=127.0.0.1"]
 
     def start(self, extra_args: list[str] | None = None, *, userpass: tuple[str, str] | None = ("u", "p"),
               credentials: tuple[str, str] | None = None, wait: bool = True, wait_for_node: bool = True,
@@ -390,13 +462,10 @@ class RpcServer(ManagedProcess):
                 self.wait_for_rpc(timeout)
 
     def wait_for_port(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not port_answers(self.host, self.port):
-            if not self.running:
-                raise AssertionError(f"server exited with code {self.returncode()} before serving")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"server port {self.port} not answering after {timeout:.0f} s")
-            time.sleep(0.02)
+        self.wait_for(lambda: port_answers(self.host, self.port), timeout, interval=0.02,
+                      exited=lambda: AssertionError(f"server exited with code {self.returncode()} before serving"),
+                      timed_out=lambda: AssertionError(f"server port {self.port} not answering after "
+                                                       f"{timeout:.0f} s"))
 
     def auth(self) -> tuple[str, str]:
         if self.credentials is not None:
