@@ -3,7 +3,7 @@ and our server (``bitcoin-rpc-mp``) in front of it.
 
 Owns the one way every test (this framework, ``test/e2e/harness.py``, ``test/unit/ipc/conftest.py``) starts,
 waits for, stops and reads the output of each process: ``ManagedProcess`` (spawn with the output kept in files,
-``wait_for``/``wait_while_alive``, ``stop``/``kill``, ``output``/``tails``), the commands ``real_node_command``
+``wait_for``/``wait_while_alive``, ``stop``/``stop_process``/``kill``, ``output``/``tails``), the commands ``real_node_command``
 (a real node with its own HTTP port, user u / password p), ``standin_command``, ``server_command`` with
 ``server_args``, and ``wait_rpc_ready`` (-28 and refused connections waited out). On top of it:
 ``BackendNode`` (start/stop/kill/restart on one Unix socket, readiness by the ``Listening for IPC requests`` line
@@ -133,6 +133,22 @@ def debug_log(datadir: Path) -> Path:
     return datadir / "regtest" / "debug.log"
 
 
+def stop_process(process: subprocess.Popen[bytes], sig: int = SIGTERM, timeout: float = 15.0, *,
+                 on_kill: Callable[[], None] | None = None) -> int:
+    """Send ``sig`` unless the process has exited, wait ``timeout`` seconds, then SIGKILL (``on_kill()`` first)
+    and reap; returns the exit code. How every process a test started is stopped."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            if on_kill is not None:
+                on_kill()
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
 def server_args(datadir: Path, socket_path: Path, port: int) -> list[str]:
     """The options every test starts our server with: regtest, its datadir, the node's socket, its port."""
     return ["-regtest", f"-datadir={datadir}", f"-ipcconnect=unix:{socket_path}", f"-rpcport={port}"]
@@ -228,18 +244,15 @@ class ManagedProcess:
         """Send ``sig`` and wait (SIGKILL after ``timeout``, default ``stop_timeout``); returns the exit code."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            timeout = self.stop_timeout if timeout is None else timeout
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                if self.log is not None:
-                    self.log.warning("%s did not exit within %.0f s of %s: killing it", self.name, timeout,
-                                     signal.Signals(sig).name)
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        timeout = self.stop_timeout if timeout is None else timeout
+        log = self.log
+
+        def killing() -> None:
+            if log is not None:
+                log.warning("%s did not exit within %.0f s of %s: killing it", self.name, timeout,
+                            signal.Signals(sig).name)
+
+        return stop_process(self.process, sig, timeout, on_kill=killing)
 
     def returncode(self) -> int | None:
         return None if self.process is None else self.process.poll()

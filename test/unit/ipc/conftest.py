@@ -34,6 +34,7 @@ from test_framework.node import (
     OP_TRUE_DESCRIPTOR,
     real_node_binary,
     real_node_command,
+    stop_process,
     wait_rpc_ready,
 )
 from test_framework.util import get_free_port
@@ -104,12 +105,7 @@ def _start_real_node(binary: str, datadir: Path, path: str, blocks: int) -> subp
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc, signal.SIGTERM, 30)
 
 
 @pytest.fixture

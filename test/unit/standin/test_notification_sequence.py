@@ -27,7 +27,7 @@ from bitcoin_rpc_mp.standin.node import StandinNode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "functional"))
 from test_framework.authproxy import AuthServiceProxy
-from test_framework.node import real_node_binary, real_node_command, wait_rpc_ready
+from test_framework.node import real_node_binary, real_node_command, stop_process, wait_rpc_ready
 from test_framework.util import get_free_port
 
 pytestmark = pytest.mark.realnode
@@ -119,12 +119,7 @@ def _start_real_node(binary: str, workdir: Path) -> tuple[subprocess.Popen[bytes
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc, signal.SIGTERM, 30)
 
 
 BACKENDS = ["standin"] + (["realnode"] if real_node_binary() else [])
