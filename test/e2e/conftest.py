@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
 
-from harness import RealNode, Server, Standin, rpcauth_line, start_backend
+from harness import RealNode, Server, Standin, rpcauth_line, serving, start_backend
 
 
 @pytest.fixture(scope="module")
@@ -21,13 +21,8 @@ def node_and_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     base = tmp_path_factory.mktemp("e2e")
     node = start_backend(base / "node.sock", blocks=210, wallet=True)
     server = Server(base / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p"])
-    try:
-        server.start()
+    with serving(node, server):
         yield node, server
-    finally:
-        code = server.stop()
-        node.stop()
-    assert code == 0, "bitcoin-rpc-mp must exit cleanly on SIGTERM:\n" + server.log_text()[-4000:]
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +40,7 @@ def whitelist_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
             "-rpcwhitelist=a:getblockcount,getbestblockhash",
         ],
     )
-    try:
-        server.start()
+    with serving(node, server):
         assert (server.datadir / "regtest" / ".cookie").exists()
         yield node, server
-    finally:
-        code = server.stop()
-        node.stop()
-    assert code == 0, "bitcoin-rpc-mp must exit cleanly on SIGTERM:\n" + server.log_text()[-4000:]
     assert not (server.datadir / "regtest" / ".cookie").exists(), "the cookie is removed on a clean exit"

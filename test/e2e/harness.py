@@ -14,7 +14,8 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,19 @@ class Server(_Child):
             self.stop()
             raise
         return self
+
+
+@contextmanager
+def serving(node: Standin | RealNode, server: Server) -> Iterator[tuple[Standin | RealNode, Server]]:
+    """Start ``server`` in front of the started ``node``; afterwards stop both, and check that our server exited 0
+    on SIGTERM (the tail of its log in the message)."""
+    try:
+        server.start()
+        yield node, server
+    finally:
+        code = server.stop()
+        node.stop()
+    assert code == 0, "bitcoin-rpc-mp must exit cleanly on SIGTERM:\n" + server.log_text()[-4000:]
 
 
 def read_response(sock: socket.socket, *, head_request: bool = False) -> bytes:

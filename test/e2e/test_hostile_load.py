@@ -33,6 +33,7 @@ from harness import (
     post,
     real_node_binary,
     regtest_p2wpkh_address,
+    serving,
     split_response,
 )
 
@@ -76,13 +77,8 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Standin |
     else:
         node = Standin(base / "node.sock", blocks=210).start()
     server = Server(base / "data", node.socket_path, ["-rpcuser=u", "-rpcpassword=p", "-ipcnative=1"])
-    try:
-        server.start()
+    with serving(node, server):
         yield node, server
-    finally:
-        code = server.stop()
-        node.stop()
-    assert code == 0, server.log_text()[-4000:]
 
 
 def _timed_call(port: int, *, needs_node: bool = True) -> float:
