@@ -4,14 +4,15 @@ Runs the stand-in node, a TEST DOUBLE of bitcoin-node's IPC socket (see ``bitcoi
 for what it does and, above all, does not do: no P2P, no mempool, no validation, only a few RPC methods).
 Prints ``Listening for IPC requests on address unix:<path>`` on stdout once it accepts connections.
 Signals: SIGTERM/SIGINT shut it down as ``stop`` does (waits end, connections close, exit 0); SIGUSR1 mines
-one block; SIGUSR2 reorgs: the tip block is replaced by a competing branch one block longer. Imports nothing of ours except the stand-in and ``bitcoin_rpc_mp.ipc.schemas``.
+one block; SIGUSR2 reorgs: the tip block is replaced by a competing branch one block longer. Imports nothing of ours except the stand-in, ``bitcoin_rpc_mp.ipc.schemas`` and ``bitcoin_rpc_mp.ipc.streams``.
 
-Event loop: asyncio's own, not uvloop. Measured with pycapnp 2.2.4 and uvloop 0.23: a process that serves
-``AsyncIoStream.create_unix_server`` on uvloop and idles in the loop (waiting on an Event, or with a SIGINT
-handler installed) dies with SIGSEGV inside uvloop when the first client connects; on asyncio's loop it
-does not. The cause is pycapnp's stream protocol stopping libuv's reading inside its buffer callback when bytes
-arrive before Cap'n Proto's first read ("The read-buffer hazard" in ``bitcoin_rpc_mp/ipc/connection.py``, where
-the client side avoids it). In-process use (tests on uvloop) is unaffected.
+Event loop: asyncio's own, not uvloop. With pycapnp 2.2.4 and uvloop 0.23, pycapnp's own
+``AsyncIoStream.create_unix_server`` dies with SIGSEGV inside uvloop when a connection arrives with bytes or a
+reset already queued, which an idle process on uvloop meets at its first client: the read-buffer hazard of
+``bitcoin_rpc_mp/ipc/streams.py``. The stand-in now listens through that module's ``create_unix_server``, which
+removes the hazard on either loop (test/unit/ipc/test_stream_hazard.py checks the in-process stand-in on uvloop);
+this process keeps asyncio's loop all the same, so the stand-in and our server never share a loop implementation
+by accident.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from typing import Any
 import capnp
 
 from bitcoin_rpc_mp.ipc.schemas import load_variant
+from bitcoin_rpc_mp.ipc.streams import create_unix_server
 from bitcoin_rpc_mp.standin.chain import Block, RegtestChain
 from bitcoin_rpc_mp.standin.faults import Faults
 from bitcoin_rpc_mp.standin.notifications import NotificationHub
@@ -129,7 +130,7 @@ class StandinNode:
             self.loaded.clear()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(socket_path)
-        self._server = await capnp.AsyncIoStream.create_unix_server(self._on_connection, socket_path)
+        self._server = await create_unix_server(self._on_connection, socket_path)
         os.chmod(socket_path, 0o600)
         self.socket_path = socket_path
         self.log_line(f"Listening for IPC requests on address unix:{socket_path}")

@@ -26,11 +26,11 @@ FORBIDDEN: dict[str, set[str]] = {
     # the process's knobs and its exit, beside `app` (which wires the sub-packages): none of them
     "runtime": {"http", "jsonrpc", "handlers", "ipc", "auth", "config", "standin", "app"},
 }
-# pure modules a layer may use although their layer is forbidden to it: the stand-in loads the schemas (and
-# nothing else of the IPC package, so the double cannot agree with our client); config checks -ipcvariant
-# against the variant names
+# pure modules a layer may use although their layer is forbidden to it: the stand-in loads the schemas and
+# listens through the hazard-free stream (and uses nothing else of the IPC package, so the double cannot agree
+# with our client by sharing its logic); config checks -ipcvariant against the variant names
 ALLOWED: dict[str, set[str]] = {
-    "standin": {"bitcoin_rpc_mp.ipc.schemas"},
+    "standin": {"bitcoin_rpc_mp.ipc.schemas", "bitcoin_rpc_mp.ipc.streams"},
     "config": {"bitcoin_rpc_mp.ipc.capabilities"},
 }
 _BY_NAME = {"import_module", "__import__"}

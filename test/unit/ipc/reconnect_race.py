@@ -7,7 +7,7 @@ milliseconds; or, with ``--node``, a real bitcoin-node on a fresh regtest datadi
 opens new connections on its socket until it refuses them. A connection that gets through lands in the dying
 node's listen queue and is reset while Cap'n Proto has not posted its first read: the moment pycapnp's own
 stream protocol stops libuv's reading inside its buffer callback and the process dies of SIGSEGV (see
-`bitcoin_rpc_mp/ipc/connection.py`, "The read-buffer hazard"). ``--opener pycapnp`` opens those sockets with
+`bitcoin_rpc_mp/ipc/streams.py`, "The read-buffer hazard"). ``--opener pycapnp`` opens those sockets with
 `capnp.AsyncIoStream.create_unix_connection` instead of ours, to measure the crash rate without the fix.
 
 Prints ``cycles=N raced=R`` (R: connections that got through after the kill) and exits 0 when it survived.

@@ -1,4 +1,4 @@
-"""The read-buffer hazard of `bitcoin_rpc_mp/ipc/connection.py`, made deterministic; run as a child process.
+"""The client side of the read-buffer hazard (`bitcoin_rpc_mp/ipc/streams.py`), made deterministic; run as a child.
 
 ``python test/unit/ipc/stream_hazard.py ours|pycapnp reset|data [DIR]`` on uvloop: connect a Cap'n Proto stream to a
 plain listening socket, then, before any Cap'n Proto read is posted on it (no `TwoPartyClient` yet),
@@ -26,8 +26,8 @@ from pathlib import Path
 import capnp
 import uvloop
 
-from bitcoin_rpc_mp.ipc.connection import open_unix_stream
 from bitcoin_rpc_mp.ipc.schemas import load_variant
+from bitcoin_rpc_mp.ipc.streams import open_unix_stream
 
 _CAPNP_DIR = Path(capnp.__file__).parent
 ABORT_REASON = "peer says goodbye"

@@ -1,8 +1,12 @@
 """The SIGSEGV under node restarts (issue 10 §2): pycapnp's stream protocol stops libuv's reading inside its
-buffer callback; `ipc.connection.open_unix_stream` must not (see "The read-buffer hazard" in connection.py).
+buffer callback; `ipc.streams.open_unix_stream` (our client) and `ipc.streams.create_unix_server` (the stand-in's
+listener) must not (see "The read-buffer hazard" in streams.py).
 
 Each case runs in a child process, because the failure being guarded against kills the process:
 
+* `stream_hazard_server.py` does the same for the stand-in's listener: a connection accepted with a client's
+  bytes or a reset already queued. pycapnp's own `create_unix_server` dies of SIGSEGV there every time (the
+  control); the stand-in must survive it and serve a handshake afterwards.
 * `stream_hazard.py` makes the hazard deterministic (a socket reset, or bytes arriving, before Cap'n Proto's first
   read). With pycapnp's own `create_unix_connection` it dies of SIGSEGV every time; that control shows the check
   can fail, and it will fail the day pycapnp fixes the bug, which is when the workaround can go.
@@ -25,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from bitcoin_rpc_mp.ipc.connection import _InsideGetBuffer, _StreamProtocol
+from bitcoin_rpc_mp.ipc.streams import _InsideGetBuffer, _StreamProtocol
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,7 +71,26 @@ def test_control_pycapnps_own_stream_dies_of_sigsegv_there(peer: str, short_dir:
     done = run_child(str(HERE / "stream_hazard.py"), "pycapnp", peer, str(short_dir), timeout=60)
     assert done.returncode == -signal.SIGSEGV, (
         f"pycapnp's create_unix_connection no longer crashes here (exit {done.returncode}): if a pycapnp upgrade "
-        f"fixed get_buffer(), ipc.connection can open sockets with it again\n{done.stdout}\n{done.stderr}"
+        f"fixed get_buffer(), ipc.streams can open sockets with it again\n{done.stdout}\n{done.stderr}"
+    )
+    assert "survived" not in done.stdout
+
+
+@pytest.mark.parametrize("peer", ["reset", "data"])
+def test_the_standins_listener_survives_a_connection_accepted_with_bytes_or_a_reset_queued(
+    peer: str, short_dir: Path
+) -> None:
+    done = run_child(str(HERE / "stream_hazard_server.py"), "ours", peer, str(short_dir), timeout=60)
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    assert done.stdout.splitlines() == ["survived", "handshake ok Chain Echo Mining Rpc"]
+
+
+@pytest.mark.parametrize("peer", ["reset", "data"])
+def test_control_pycapnps_own_server_dies_of_sigsegv_there(peer: str, short_dir: Path) -> None:
+    done = run_child(str(HERE / "stream_hazard_server.py"), "pycapnp", peer, str(short_dir), timeout=60)
+    assert done.returncode == -signal.SIGSEGV, (
+        f"pycapnp's create_unix_server no longer crashes here (exit {done.returncode}): if a pycapnp upgrade "
+        f"fixed get_buffer(), the stand-in can listen with it again\n{done.stdout}\n{done.stderr}"
     )
     assert "survived" not in done.stdout
 
