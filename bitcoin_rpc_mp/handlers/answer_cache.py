@@ -54,6 +54,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from ..aioloop import RunningLoop
 from ..ipc.client import NodeClient, NotificationHandle
 from ..ipc.errors import IpcError
 from ..jsonrpc.envelope import result_reply
@@ -118,18 +119,19 @@ class TipProbe:
         self._next: asyncio.Future[Tip | None] | None = None
         self.readings = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._loop = RunningLoop()  # fresh() runs per cached request (aioloop.py)
 
     async def fresh(self) -> Tip | None:
         if self._running is None:
             future = self._start(None)
         else:
             if self._next is None:
-                self._next = asyncio.get_running_loop().create_future()
+                self._next = self._loop().create_future()
             future = self._next
         return await asyncio.shield(future)
 
     def _start(self, future: asyncio.Future[Tip | None] | None) -> asyncio.Future[Tip | None]:
-        loop = asyncio.get_running_loop()
+        loop = self._loop()
         if future is None:
             future = loop.create_future()
         self._running = future

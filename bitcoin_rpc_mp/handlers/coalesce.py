@@ -42,6 +42,7 @@ import collections
 import logging
 from dataclasses import dataclass, field
 
+from ..aioloop import RunningLoop
 from ..ipc.client import NodeClient
 from ..jsonrpc.reader import JsonNumber, JsonValue
 from ..jsonrpc.request import JSONRPC_V2, Call
@@ -128,6 +129,7 @@ class Coalescer:
         self._open: dict[tuple[str, str], _Group] = {}
         self._queue: collections.deque[_Group] = collections.deque()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._loop = RunningLoop()  # one getpid() per loop, not per waiting request (aioloop.py)
         self.stats = CoalesceStatistics()
 
     def describe(self) -> str:
@@ -153,7 +155,7 @@ class Coalescer:
             group = _Group(key)
             self._open[key] = group
             self._queue.append(group)
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[str] = self._loop().create_future()
         start = _V2_START if call.version == JSONRPC_V2 else _LEGACY_START
         group.items.append(_Item(text, start, _id_suffix(call), future))
         # The future is this request's own: if the request is cancelled, so is the future, and the group (sent
@@ -166,7 +168,7 @@ class Coalescer:
             if self._open.get(group.key) is group:
                 del self._open[group.key]
             self._in_flight += 1
-            task = asyncio.get_running_loop().create_task(self._send(group))
+            task = self._loop().create_task(self._send(group))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from ..aioloop import RunningLoop
+
 
 class WorkQueueFull(Exception):
     """Raised by `WorkQueue.enter_nowait` when queued (not yet started) requests reach the depth."""
@@ -32,6 +34,7 @@ class WorkQueue:
         self._depth = max(1, depth)
         self._running = 0
         self._waiters: list[asyncio.Future[None]] = []
+        self._loop = RunningLoop()  # a queued request's future without a getpid() (aioloop.py)
 
     def enter_nowait(self) -> asyncio.Future[None] | None:
         """Claim a worker now (returns None) or a queue place (returns a future to await).
@@ -43,7 +46,7 @@ class WorkQueue:
             return None
         if len(self._waiters) >= self._depth:
             raise WorkQueueFull
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[None] = self._loop().create_future()
         self._waiters.append(fut)
         return fut
 

@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bitcoin_rpc_mp.aioloop import RunningLoop
+
 __all__ = [
     "Lease",
     "PoolClosed",
@@ -147,6 +149,7 @@ class ThreadPool:
         }
         self._counter = 0
         self._closed = False
+        self._loop = RunningLoop()  # a waiting call's future without a getpid() (aioloop.py)
 
     # -- set-up ------------------------------------------------------------------------------------------------
 
@@ -260,7 +263,7 @@ class ThreadPool:
         return slot
 
     async def _wait(self, long: bool) -> None:
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[None] = self._loop().create_future()
         self._waiters[long].append(waiter)
         try:
             await waiter

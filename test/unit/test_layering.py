@@ -25,6 +25,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "standin": {"http", "jsonrpc", "handlers", "auth", "config", "app"},
     # the process's knobs and its exit, beside `app` (which wires the sub-packages): none of them
     "runtime": {"http", "jsonrpc", "handlers", "ipc", "auth", "config", "standin", "app"},
+    # a leaf every layer may use: it imports nothing of ours
+    "aioloop": {"http", "jsonrpc", "handlers", "ipc", "auth", "config", "standin", "app", "runtime"},
 }
 # pure modules a layer may use although their layer is forbidden to it: the stand-in loads the schemas and
 # listens through the hazard-free stream (and uses nothing else of the IPC package, so the double cannot agree
