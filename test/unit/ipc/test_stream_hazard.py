@@ -67,16 +67,6 @@ def test_our_stream_survives_a_reset_or_early_bytes_and_delivers_them(
 
 
 @pytest.mark.parametrize("peer", ["reset", "data"])
-def test_control_pycapnps_own_stream_dies_of_sigsegv_there(peer: str, short_dir: Path) -> None:
-    done = run_child(str(HERE / "stream_hazard.py"), "pycapnp", peer, str(short_dir), timeout=60)
-    assert done.returncode == -signal.SIGSEGV, (
-        f"pycapnp's create_unix_connection no longer crashes here (exit {done.returncode}): if a pycapnp upgrade "
-        f"fixed get_buffer(), ipc.streams can open sockets with it again\n{done.stdout}\n{done.stderr}"
-    )
-    assert "survived" not in done.stdout
-
-
-@pytest.mark.parametrize("peer", ["reset", "data"])
 def test_the_standins_listener_survives_a_connection_accepted_with_bytes_or_a_reset_queued(
     peer: str, short_dir: Path
 ) -> None:
@@ -86,11 +76,20 @@ def test_the_standins_listener_survives_a_connection_accepted_with_bytes_or_a_re
 
 
 @pytest.mark.parametrize("peer", ["reset", "data"])
-def test_control_pycapnps_own_server_dies_of_sigsegv_there(peer: str, short_dir: Path) -> None:
-    done = run_child(str(HERE / "stream_hazard_server.py"), "pycapnp", peer, str(short_dir), timeout=60)
+@pytest.mark.parametrize(
+    ("script", "pycapnp_call", "what_goes"),
+    [
+        ("stream_hazard.py", "create_unix_connection", "ipc.streams can open sockets with it again"),
+        ("stream_hazard_server.py", "create_unix_server", "the stand-in can listen with it again"),
+    ],
+)
+def test_control_pycapnps_own_stream_dies_of_sigsegv_there(
+    script: str, pycapnp_call: str, what_goes: str, peer: str, short_dir: Path
+) -> None:
+    done = run_child(str(HERE / script), "pycapnp", peer, str(short_dir), timeout=60)
     assert done.returncode == -signal.SIGSEGV, (
-        f"pycapnp's create_unix_server no longer crashes here (exit {done.returncode}): if a pycapnp upgrade "
-        f"fixed get_buffer(), the stand-in can listen with it again\n{done.stdout}\n{done.stderr}"
+        f"pycapnp's {pycapnp_call} no longer crashes here (exit {done.returncode}): if a pycapnp upgrade "
+        f"fixed get_buffer(), {what_goes}\n{done.stdout}\n{done.stderr}"
     )
     assert "survived" not in done.stdout
 
