@@ -1143,7 +1143,8 @@ def main(argv: list[str] | None = None) -> int:
             "ceiling_discipline": args.ceiling_discipline,
             "load_generator": args.loadgen_tool,
             "node": node_kind,
-            "variant": args.variant,
+            # the schema variant of the stand-in, ceiling and floor; with --node-bin our server detects the node's
+            "variant": None if args.node_bin else args.variant,
             "tip_height": tip,
             "passthrough_method": args.passthrough_method,
             "batch_size": args.batch_size,
