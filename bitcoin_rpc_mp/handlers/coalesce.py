@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 
 from ..aioloop import RunningLoop
 from ..ipc.client import NodeClient
+from ..ipc.errors import NodeUnavailable
 from ..jsonrpc.reader import JsonNumber, JsonValue
 from ..jsonrpc.request import JSONRPC_V2, Call
 from ..jsonrpc.writer import write_json
@@ -175,6 +176,14 @@ class Coalescer:
     async def _send(self, group: _Group) -> None:
         items = group.items
         try:
+            if self._client.capabilities is None:
+                # The node went away while the group waited: nothing was sent, and each request gets what a
+                # request arriving now gets (-28, which clients retry), not a wait for the node's return.
+                lost = NodeUnavailable(self._client.socket_path, "the connection was lost while the request waited")
+                for item in items:
+                    if not item.future.done():
+                        item.future.set_exception(lost)
+                return
             if len(items) == 1:
                 await self._send_alone(items[0], group.key)
                 return

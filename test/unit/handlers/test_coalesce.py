@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bitcoin_rpc_mp.handlers.coalesce import Coalescer, eligible, split_reply
-from bitcoin_rpc_mp.ipc.errors import IpcTimeout
+from bitcoin_rpc_mp.ipc.errors import IpcTimeout, NodeUnavailable
 from bitcoin_rpc_mp.jsonrpc.envelope import error_reply, result_reply
 from bitcoin_rpc_mp.jsonrpc.reader import JsonObject, read_json
 from bitcoin_rpc_mp.jsonrpc.request import Call, parse_request
@@ -36,10 +36,13 @@ def node_answer(element: JsonObject) -> bytes:
 class FakeClient:
     """Runs requests as bitcoind's ExecuteHTTPRPC would (one object or an array), records what was sent."""
 
+    socket_path = "/run/node.sock"
+
     def __init__(self, delay_s: float = 0.01, fail: bool = False) -> None:
         self.sent: list[str] = []
         self.delay_s = delay_s
         self.fail = fail
+        self.capabilities: object | None = "connected"  # None once the node is gone
 
     async def execute_rpc(self, request: str, uri: str, user: str, *, long: bool = False) -> str:
         self.sent.append(request)
@@ -200,3 +203,22 @@ def test_waiting_requests_do_not_ask_asyncio_for_the_loop_each(monkeypatch: pyte
 
     asyncio.run(main())
     assert len(asked) <= 1
+
+
+def test_requests_that_waited_while_the_node_went_away_fail_at_once_unsent() -> None:
+    """A group dispatched after the connection was lost is not sent into the reconnect wait: each request gets
+    NodeUnavailable (the executor's -28, as for a request arriving then), while the call in flight gets its own."""
+
+    async def main() -> None:
+        client = FakeClient(delay_s=0.05)
+        coalescer = Coalescer(client, limit=1)  # type: ignore[arg-type]
+        texts = [REQUESTS[0] % (i, i) for i in range(5)]
+        tasks = [asyncio.ensure_future(coalescer.execute(call_of(t), t, "/", "u")) for t in texts]
+        await asyncio.sleep(0.01)  # the first is at the node, four wait
+        client.capabilities = None  # the node dies
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert results[0] == await FakeClient(0).execute_rpc(texts[0], "/", "u")
+        assert all(isinstance(r, NodeUnavailable) for r in results[1:]), results
+        assert client.sent == [texts[0]]
+
+    asyncio.run(main())
