@@ -116,7 +116,12 @@ OPTIONS: dict[str, OptionSpec] = {
             "same user and URI together as one Rpc.executeRpc batch; each client still gets exactly its own "
             "reply (default: 1)",
         ),
-        _opt("ipcthreads", "Number of node Threads used for IPC calls (default: 4, minimum 1)", "<n>"),
+        _opt(
+            "ipcthreads",
+            "Number of node Threads used for IPC calls (default: the CPUs available, at least 2 and at most 4; "
+            "minimum 1)",
+            "<n>",
+        ),
         _opt(
             "ipctimeout",
             "Seconds to wait for any one IPC call, 0 for no limit (default: 900, bitcoin-cli's own timeout)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 from ..ipc.capabilities import VARIANTS
@@ -10,14 +11,31 @@ from .argv import ConfigError
 from .merge import ArgStore
 
 __all__ = [
-    "DEFAULT_IPCTHREADS",
     "DEFAULT_IPCTIMEOUT_S",
     "DEFAULT_RPCCACHESIZE_MIB",
     "IpcSettings",
+    "default_ipc_threads",
     "ipc_settings",
 ]
 
-DEFAULT_IPCTHREADS = 4
+
+
+def default_ipc_threads() -> int:
+    """-ipcthreads' default: the CPUs this process may run on, at least 2 and at most 4.
+
+    Every IPC call wakes a node thread, and node threads beyond the cores cost the node more per call than they
+    add. Measured on the real pr29409 node on 2 cores (README, "IPC threads"): 16 threads instead of 4 took
+    `getblockhash` from 0.25x to 0.04x of bitcoind's port; 2 instead of 4 was as good or better in every
+    workload (small calls 0.24-0.26x -> 0.29-0.31x at 16 connections, `getblock ... 0` 0.49-0.53x -> 0.57-0.63x).
+    At least 2, so one long call never holds up every short one; at most 4, the default before that measurement,
+    which was not measured on more cores.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cpus = os.cpu_count() or 2
+    return min(4, max(2, cpus))
+
 DEFAULT_RPCCACHESIZE_MIB = 0  # off: a cache hit never reaches the node, so the node's log and getrpcinfo would change
 # bitcoin-cli's own client timeout (DEFAULT_HTTP_CLIENT_TIMEOUT): a client of bitcoind never waits longer, so a
 # call that takes this long has no one left to answer; shorter would cut off legitimately slow RPCs
@@ -46,7 +64,7 @@ class IpcSettings:
 
 def ipc_settings(store: ArgStore) -> IpcSettings:
     """The -ipc* options; ConfigError for a value we cannot use (checked in this order)."""
-    threads = store.get_int("ipcthreads", DEFAULT_IPCTHREADS, minimum=1, what="an integer of at least 1")
+    threads = store.get_int("ipcthreads", default_ipc_threads(), minimum=1, what="an integer of at least 1")
     timeout_s = _timeout(store)
     variant = _variant(store)
     native = None if store.get_setting("ipcnative") is None else store.get_bool("ipcnative", False)

@@ -18,8 +18,8 @@ Workloads:
     python contrib/bench/run.py                       # stand-in node, ~2 min
     python contrib/bench/run.py --node-socket /path/node.sock --native-url http://u:p@127.0.0.1:18443/
 
-Imports nothing of bitcoin_rpc_mp itself: the server, the stand-in and the IPC ceiling run in their own
-processes.
+The server, the stand-in and the IPC ceiling run in their own processes; of bitcoin_rpc_mp itself this imports only
+the -ipcthreads default, so that the ceiling gets as many Threads as our server.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from report import WORKLOADS, compute_ratios, format_table, write_chart  # noqa: E402
+
+from bitcoin_rpc_mp.config.ipc_options import default_ipc_threads  # noqa: E402
 
 __all__ = ["main"]
 
@@ -892,7 +894,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         f"{','.join(NODE_BIN_WORKLOADS)})",
     )
     parser.add_argument(
-        "--ipc-threads", type=int, default=4, help="-ipcthreads of our server and of the ceiling"
+        "--ipc-threads",
+        type=int,
+        default=default_ipc_threads(),
+        help="-ipcthreads of our server and of the ceiling (default: the server's own default on this machine)",
     )
     parser.add_argument("--variant", default="pr29409", help="node schema variant for the raw IPC ceiling")
     parser.add_argument(

@@ -10,6 +10,7 @@ from confhelp import CWD, HOME, NODE_SOCKET, FakeFiles, build
 from bitcoin_rpc_mp.config.addresses import AllowList
 from bitcoin_rpc_mp.config.argv import DEBUG_CATEGORIES, ConfigError
 from bitcoin_rpc_mp.config.http_options import HttpStartFailure
+from bitcoin_rpc_mp.config.ipc_options import default_ipc_threads
 from bitcoin_rpc_mp.config.node_target import DemoStandin, NodeSocket
 from bitcoin_rpc_mp.ipc.capabilities import VARIANTS
 
@@ -48,7 +49,7 @@ def test_defaults() -> None:
     assert s.auth.cookiefile == DATADIR / ".cookie" and s.auth.cookie_enabled
     assert s.auth.cookieperms is None and s.auth.cookie_mode == 0o600
     assert (s.http.threads, s.http.workqueue, s.http.servertimeout_s) == (16, 64, 30)
-    assert (s.ipc.threads, s.ipc.timeout_s, s.ipc.variant) == (4, 900.0, None)
+    assert (s.ipc.threads, s.ipc.timeout_s, s.ipc.variant) == (default_ipc_threads(), 900.0, None)
     assert s.auth.whitelistdefault is False
     assert s.log.printtoconsole is True
     assert s.warnings == ()
