@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bitcoin_rpc_mp.aioloop import RunningLoop
 from bitcoin_rpc_mp.ipc.capabilities import NodeCapabilities
 from bitcoin_rpc_mp.ipc.connection import (
     Connection,
@@ -202,7 +203,7 @@ class NodeClient:
         self._supervisor: Supervisor | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
-        self._loop: asyncio.AbstractEventLoop | None = None  # the loop start() ran on
+        self._loop = RunningLoop()  # the call path's loop without a getpid() per call (aioloop.py)
         self._calls = dict.fromkeys(_INTERFACE_NAMES, 0)  # calls sent, by Session attribute
 
     # -- lifetime ----------------------------------------------------------------------------------------------
@@ -229,7 +230,6 @@ class NodeClient:
             raise NodeUnavailable(self.socket_path, "client closed")
         if self._task is not None:
             return
-        self._loop = asyncio.get_running_loop()
         self._supervisor = Supervisor(
             self.socket_path,
             self._connect,
@@ -389,9 +389,8 @@ class NodeClient:
         target = getattr(session, interface)
         watchdog: _Watchdog | None = None
         if timeout_s is not None:
-            # Python 3.11's get_running_loop() makes a getpid() system call (a fork check), and current_task()
-            # without a loop calls it: on this path that is one system call per request saved.
-            loop = self._loop if self._loop is not None else asyncio.get_running_loop()
+            # current_task() without a loop would call get_running_loop(): a getpid() per request (aioloop.py)
+            loop = self._loop()
             task = asyncio.current_task(loop)
             if task is not None:
                 # The only suspension point until the timer is cancelled is the await below, so when it fires
